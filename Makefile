@@ -1,0 +1,72 @@
+# staged-httpd: five servers over one HTTP core.
+#
+#   make            build every stage and the client
+#   make run        serve www/ with the most advanced stage (STAGE=01-iterative ... to pick)
+#   make test       unit tests of common/ and bats end-to-end tests of every stage
+#   make sanitize   the same tests against an ASan+UBSan build (in build/san/)
+#   make bench      the client and wrk against the stages and the peers installed
+#   make clean      remove every build output
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN     = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror
+CPPFLAGS = -Icommon -MMD -MP
+LDLIBS   = -pthread
+
+# OUT is where the programs go, OBJ where the objects go; `make sanitize` moves both.
+OUT     ?= .
+OBJ     ?= build/obj
+
+STAGES  := $(patsubst %/main.c,%,$(sort $(wildcard 0[1-5]-*/main.c)))
+STAGE   ?= $(lastword $(STAGES))
+PORT    ?= 8080
+
+COMMON  := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard common/*.c)))
+CLIENT  := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard client/*.c)))
+UNIT    := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard tests/unit/*.c)))
+
+PROGRAMS = $(STAGES:%=$(OUT)/%/server) $(OUT)/client/client
+
+.PHONY: all run test unit sanitize bench clean
+all: $(PROGRAMS)
+
+# Every object: one pattern rule; -MMD writes its header dependencies next to it.
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# 01-iterative: one connection at a time, blocking.
+$(OUT)/01-iterative/server: $(OBJ)/01-iterative/main.o $(COMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The load client: standalone, it shares no code with the servers it measures.
+$(OUT)/client/client: $(CLIENT)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests of common/: one binary, table-driven, last line "N passed, N failed".
+$(OBJ)/unit-tests: $(UNIT) $(COMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+unit: $(OBJ)/unit-tests
+	$(OBJ)/unit-tests
+
+run: all
+	$(OUT)/$(STAGE)/server -p $(PORT) -r www
+
+test: all $(OBJ)/unit-tests
+	BIN=$(OUT) UNIT=$(OBJ)/unit-tests STAGES="$(STAGES)" tests/run
+
+# The whole suite again, against programs built with AddressSanitizer and UBSan.
+SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+sanitize:
+	$(MAKE) OUT=build/san OBJ=build/san/obj CFLAGS="$(SANFLAGS)" LDFLAGS="$(SANFLAGS)" test
+
+bench: all
+	BIN=$(OUT) STAGES="$(STAGES)" tests/bench
+
+clean:
+	rm -rf build $(PROGRAMS) $(STAGES:%=%/server)
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)

@@ -1,0 +1,24 @@
+/* buf: a growable byte buffer, the one way common/ builds text (headers, pages). */
+#ifndef BUF_H
+#define BUF_H
+
+#include <stddef.h>
+
+struct buf {
+	char *data;
+	size_t len, cap;
+	int failed;		/* an allocation failed: the content is incomplete */
+};
+
+void buf_init(struct buf *b);
+void buf_free(struct buf *b);
+void buf_reset(struct buf *b);			/* empty it, keep the memory */
+char *buf_reserve(struct buf *b, size_t n);	/* room for n more bytes, or NULL */
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_printf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void buf_html(struct buf *b, const char *s, size_t n);	/* HTML-escaped */
+void buf_url(struct buf *b, const char *s, size_t n);	/* percent-encoded path */
+
+#endif

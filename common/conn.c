@@ -1,0 +1,173 @@
+/* conn: request framing on a connection, and the blocking keep-alive loop. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "sock.h"
+
+/* A connection that has received nothing yet. */
+void conn_init(struct conn *c, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	memset(c, 0, sizeof *c);
+	c->fd = fd;
+	sock_names(sa, len, c->addr, sizeof c->addr, c->peer, sizeof c->peer);
+	resp_init(&c->res);
+}
+
+/* Release the buffers (the caller closes the socket). */
+void conn_free(struct conn *c)
+{
+	resp_free(&c->res);
+	free(c->in);
+	c->in = NULL;
+}
+
+/* Where the next bytes from the socket go, and how many fit; NULL if out of memory. */
+char *conn_space(struct conn *c, size_t *room)
+{
+	if (!c->in && !(c->in = malloc(CONN_IN_SIZE)))
+		return NULL;
+	*room = CONN_IN_SIZE - c->in_len;
+	return c->in + c->in_len;
+}
+
+/* Drop the first n bytes of the input. */
+static void consume(struct conn *c, size_t n)
+{
+	memmove(c->in, c->in + n, c->in_len - n);
+	c->in_len -= n;
+}
+
+/* Look at the bytes received: throw away the rest of a previous request's body,
+ * then parse. Returns true when a request (or a parse error) has a response ready. */
+bool conn_parse(struct server *srv, struct conn *c)
+{
+	if (c->discard > 0) {
+		size_t n = c->in_len < (size_t)c->discard ? c->in_len : (size_t)c->discard;
+		consume(c, n);
+		c->discard -= (long long)n;
+	}
+	if (c->in_len == 0)
+		return false;
+	c->parsed = http_parse(&c->req, c->in, c->in_len);
+	if (c->parsed == S_NEED_MORE) {
+		if (c->in_len < CONN_IN_SIZE)
+			return false;
+		c->parsed = S_HEADER_FIELDS_TOO_LARGE;	/* cannot happen with our limits */
+	}
+	resp_prepare(srv, &c->req, c->parsed, c->addr, &c->res);
+	return true;
+}
+
+/* The request did not arrive in time: answer 408 (the caller sends it and closes). */
+void conn_timeout(struct server *srv, struct conn *c)
+{
+	memset(&c->req, 0, sizeof c->req);
+	c->parsed = S_REQUEST_TIMEOUT;
+	resp_prepare(srv, &c->req, c->parsed, c->addr, &c->res);
+}
+
+/* The first line of the input, as received: what the logs show. */
+static struct slice first_line(const struct conn *c)
+{
+	size_t i = 0, n;
+
+	while (i < c->in_len && (c->in[i] == '\r' || c->in[i] == '\n'))
+		i++;
+	for (n = 0; i + n < c->in_len && c->in[i + n] != '\r' && c->in[i + n] != '\n'; n++)
+		;
+	return (struct slice){ c->in ? c->in + i : NULL, n };
+}
+
+/* The response went out (sent) or could not (the client is gone): log it, then drop
+ * the request and its body from the input. Returns true to keep the connection. */
+bool conn_done(struct server *srv, struct conn *c, bool sent)
+{
+	struct log_entry e = {
+		.addr = c->addr, .peer = c->peer, .line = first_line(c),
+		.target = c->req.target, .referer = c->req.referer, .user_agent = c->req.user_agent,
+		.status = c->res.status, .bytes = c->res.body_sent, .when = time(NULL),
+	};
+	if (!e.target.p)
+		e.target = e.line;
+	log_request(srv, &e);
+
+	bool keep = sent && !c->res.close;
+	resp_clear(&c->res);
+	if (keep) {
+		consume(c, c->req.head_len);
+		if (c->req.content_length > 0)
+			c->discard = c->req.content_length;
+	}
+	return keep;
+}
+
+/* Seconds on a clock that never jumps (unlike time(), which follows the wall clock). */
+static time_t monotonic_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* Read more of the request. Returns false when the connection should end: the client
+ * closed it, an error, the server is stopping while idle, or the deadline passed
+ * (then a 408 is ready in c->res if part of a request had arrived). */
+static bool read_more(struct conn *c, time_t deadline, bool *timed_out)
+{
+	size_t room;
+	char *p = conn_space(c, &room);
+
+	for (;;) {
+		if (!p || (sock_stopping() && c->in_len == 0))
+			return false;
+		if (monotonic_seconds() >= deadline) {
+			*timed_out = c->in_len > 0 && c->discard == 0;
+			return false;
+		}
+		ssize_t n = read(c->fd, p, room);	/* SO_RCVTIMEO bounds each wait */
+		if (n > 0) {
+			c->in_len += (size_t)n;
+			return true;
+		}
+		if (n == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
+			return false;	/* closed by the client, or reset */
+	}
+}
+
+/* Serve one connection until it closes, blocking: read, parse, send, repeat. The
+ * whole of each request must arrive within the timeout, counted from when we start
+ * waiting for it: an idle keep-alive client and a slow "slowloris" one both end there. */
+void serve_connection(struct server *srv, int fd, const struct sockaddr *sa, socklen_t len)
+{
+	struct conn *c = malloc(sizeof *c);	/* heap, not stack: 04's threads have small stacks */
+
+	if (!c) {
+		close(fd);
+		return;
+	}
+	conn_init(c, fd, sa, len);
+	sock_tune(fd, srv->timeout);
+	/* begin keep-alive-loop */
+	for (bool keep = true; keep;) {
+		time_t deadline = monotonic_seconds() + srv->timeout;
+		bool timed_out = false;
+		while (!conn_parse(srv, c))
+			if (!read_more(c, deadline, &timed_out))
+				break;
+		if (timed_out)
+			conn_timeout(srv, c);
+		else if (!c->res.head.len)
+			break;	/* closed, idle too long, or stopping: nothing to answer */
+		keep = conn_done(srv, c, resp_send(fd, &c->res) == 1) && !sock_stopping();
+	}
+	/* end keep-alive-loop */
+	close(fd);
+	conn_free(c);
+	free(c);
+}

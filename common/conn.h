@@ -1,0 +1,42 @@
+/* conn: one client connection, and the blocking keep-alive loop of 01, 03 and 04.
+ *
+ * The steps are separate so that an event loop (02) can drive them too:
+ *   conn_space()  where to put the next bytes read from the socket;
+ *   conn_parse()  after bytes arrived: is there a whole request? then the response
+ *                 is prepared in c->res;
+ *   resp_send()   send it (all at once, or piece by piece);
+ *   conn_done()   log it and drop the request's bytes; keep the connection or not. */
+#ifndef CONN_H
+#define CONN_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "http.h"
+#include "response.h"
+#include "server.h"
+
+/* Room for the longest request we accept, plus pipelined bytes behind it. */
+enum { CONN_IN_SIZE = 16 * 1024 };
+
+struct conn {
+	int fd;
+	char addr[64];		/* "127.0.0.1" */
+	char peer[80];		/* "127.0.0.1:40522" */
+	char *in;		/* bytes received, not yet used (CONN_IN_SIZE, allocated on demand) */
+	size_t in_len;
+	long long discard;	/* request-body bytes still to read and throw away */
+	struct request req;	/* the request being answered: points into `in` */
+	enum status parsed;	/* what the parser said about it */
+	struct response res;
+};
+
+void conn_init(struct conn *c, int fd, const struct sockaddr *sa, socklen_t len);
+void conn_free(struct conn *c);
+char *conn_space(struct conn *c, size_t *room);
+bool conn_parse(struct server *srv, struct conn *c);
+void conn_timeout(struct server *srv, struct conn *c);
+bool conn_done(struct server *srv, struct conn *c, bool sent);
+void serve_connection(struct server *srv, int fd, const struct sockaddr *sa, socklen_t len);
+
+#endif

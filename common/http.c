@@ -1,0 +1,267 @@
+/* http: status and method tables, and the request parser (RFC 9112, section 2-6). */
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+
+/* The one reason-phrase table. */
+static const char *const reasons[] = {
+	[S_OK] = "OK",
+	[S_PARTIAL_CONTENT] = "Partial Content",
+	[S_MOVED_PERMANENTLY] = "Moved Permanently",
+	[S_NOT_MODIFIED] = "Not Modified",
+	[S_BAD_REQUEST] = "Bad Request",
+	[S_FORBIDDEN] = "Forbidden",
+	[S_NOT_FOUND] = "Not Found",
+	[S_METHOD_NOT_ALLOWED] = "Method Not Allowed",
+	[S_REQUEST_TIMEOUT] = "Request Timeout",
+	[S_PAYLOAD_TOO_LARGE] = "Content Too Large",
+	[S_URI_TOO_LONG] = "URI Too Long",
+	[S_RANGE_NOT_SATISFIABLE] = "Range Not Satisfiable",
+	[S_HEADER_FIELDS_TOO_LARGE] = "Request Header Fields Too Large",
+	[S_INTERNAL_SERVER_ERROR] = "Internal Server Error",
+	[S_NOT_IMPLEMENTED] = "Not Implemented",
+	[S_SERVICE_UNAVAILABLE] = "Service Unavailable",
+	[S_VERSION_NOT_SUPPORTED] = "HTTP Version Not Supported",
+};
+
+static const char *const methods[] = {
+	[M_GET] = "GET", [M_HEAD] = "HEAD", [M_POST] = "POST", [M_PUT] = "PUT",
+	[M_DELETE] = "DELETE", [M_CONNECT] = "CONNECT", [M_OPTIONS] = "OPTIONS",
+	[M_TRACE] = "TRACE", [M_PATCH] = "PATCH",
+};
+
+/* The reason phrase of a status. */
+const char *http_reason(enum status s)
+{
+	if ((size_t)s < sizeof reasons / sizeof *reasons && reasons[s])
+		return reasons[s];
+	return "Unknown";
+}
+
+/* The name of a method ("-" for an unknown one). */
+const char *http_method_name(enum method m)
+{
+	return m != M_UNKNOWN ? methods[m] : "-";
+}
+
+/* Does the slice equal a literal, ignoring case? */
+bool slice_eq(struct slice s, const char *lit)
+{
+	return s.p && strlen(lit) == s.n && strncasecmp(s.p, lit, s.n) == 0;
+}
+
+/* Is token one of the comma-separated elements of list (case-insensitive)? */
+bool slice_has_token(struct slice list, const char *token)
+{
+	const char *p = list.p, *end = list.p + list.n;
+
+	while (p && p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *e = comma ? comma : end;
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		const char *t = e;
+		while (t > p && (t[-1] == ' ' || t[-1] == '\t'))
+			t--;
+		if (slice_eq((struct slice){ p, (size_t)(t - p) }, token))
+			return true;
+		p = comma ? comma + 1 : NULL;
+	}
+	return false;
+}
+
+/* tchar of RFC 9110 5.6.2: the characters of a method or a field name. */
+static bool is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* A field-value byte: visible ASCII, space, tab or obs-text; never CR, LF, NUL, CTL. */
+static bool is_value_char(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+static enum method method_lookup(struct slice s)
+{
+	for (size_t m = 1; m < sizeof methods / sizeof *methods; m++)
+		if (strlen(methods[m]) == s.n && memcmp(methods[m], s.p, s.n) == 0)
+			return (enum method)m;	/* methods are case-sensitive */
+	return M_UNKNOWN;
+}
+
+/* Parse "METHOD SP target SP HTTP/d.d" (the line without its CRLF). */
+static enum status parse_request_line(struct request *r, const char *p, const char *end)
+{
+	const char *sp = memchr(p, ' ', (size_t)(end - p));
+	if (!sp || sp == p)
+		return S_BAD_REQUEST;
+	for (const char *q = p; q < sp; q++)
+		if (!is_tchar((unsigned char)*q))
+			return S_BAD_REQUEST;
+	r->method_name = (struct slice){ p, (size_t)(sp - p) };
+	r->method = method_lookup(r->method_name);
+
+	p = sp + 1;
+	if (!(sp = memchr(p, ' ', (size_t)(end - p))) || sp == p)
+		return S_BAD_REQUEST;
+	for (const char *q = p; q < sp; q++)	/* visible ASCII only */
+		if ((unsigned char)*q <= 0x20 || (unsigned char)*q >= 0x7f)
+			return S_BAD_REQUEST;
+	r->target = (struct slice){ p, (size_t)(sp - p) };
+
+	p = sp + 1;
+	r->version = (struct slice){ p, (size_t)(end - p) };
+	if (end - p != 8 || memcmp(p, "HTTP/", 5) != 0 || p[6] != '.' ||
+	    p[5] < '0' || p[5] > '9' || p[7] < '0' || p[7] > '9')
+		return S_BAD_REQUEST;
+	if (p[5] != '1')
+		return S_VERSION_NOT_SUPPORTED;
+	r->minor = p[7] - '0';
+	return S_OK;
+}
+
+/* A Content-Length value: digits only; a second, different value is an attack. */
+static enum status parse_length(struct request *r, struct slice v)
+{
+	long long n = 0;
+
+	if (v.n == 0 || v.n > 18)
+		return S_BAD_REQUEST;
+	for (size_t i = 0; i < v.n; i++) {
+		if (v.p[i] < '0' || v.p[i] > '9')
+			return S_BAD_REQUEST;
+		n = n * 10 + (v.p[i] - '0');
+	}
+	if (r->content_length >= 0 && r->content_length != n)
+		return S_BAD_REQUEST;
+	r->content_length = n;
+	return S_OK;
+}
+
+/* Parse one field line (without its CRLF) and keep the fields we use. */
+static enum status parse_field(struct request *r, const char *p, const char *end)
+{
+	const char *colon = memchr(p, ':', (size_t)(end - p));
+
+	if (!colon || colon == p)	/* no name; also catches obs-fold's leading space */
+		return S_BAD_REQUEST;
+	for (const char *q = p; q < colon; q++)	/* "Host :" is refused (RFC 9112 5.1) */
+		if (!is_tchar((unsigned char)*q))
+			return S_BAD_REQUEST;
+	struct slice name = { p, (size_t)(colon - p) };
+
+	const char *v = colon + 1, *e = end;
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	for (const char *q = v; q < e; q++)
+		if (!is_value_char((unsigned char)*q))
+			return S_BAD_REQUEST;
+	struct slice value = { v, (size_t)(e - v) };
+
+	if (slice_eq(name, "Host")) {
+		if (r->host.p)
+			return S_BAD_REQUEST;	/* two Hosts: which one is meant? */
+		r->host = value;
+	} else if (slice_eq(name, "Content-Length")) {
+		return parse_length(r, value);
+	} else if (slice_eq(name, "Transfer-Encoding")) {
+		r->transfer_encoding = true;
+	} else if (slice_eq(name, "Connection")) {
+		r->connection = value;
+	} else if (slice_eq(name, "User-Agent")) {
+		r->user_agent = value;
+	} else if (slice_eq(name, "Referer")) {
+		r->referer = value;
+	} else if (slice_eq(name, "If-None-Match")) {
+		r->if_none_match = value;
+	} else if (slice_eq(name, "If-Modified-Since")) {
+		r->if_modified_since = value;
+	} else if (slice_eq(name, "Range")) {
+		r->range = value;
+	} else if (slice_eq(name, "If-Range")) {
+		r->if_range = value;
+	}
+	return S_OK;
+}
+
+/* Rules that need the whole header section: Host, framing, persistence. */
+static enum status check_request(struct request *r)
+{
+	if (r->minor >= 1 && !r->host.p)
+		return S_BAD_REQUEST;
+	if (r->transfer_encoding && r->content_length >= 0)
+		return S_BAD_REQUEST;	/* the classic request-smuggling shape */
+	if (r->content_length > HTTP_BODY_MAX)
+		return S_PAYLOAD_TOO_LARGE;
+	if (r->minor >= 1)
+		r->keep_alive = !slice_has_token(r->connection, "close");
+	else
+		r->keep_alive = slice_has_token(r->connection, "keep-alive");
+	if (r->transfer_encoding)	/* we do not decode bodies: close after answering */
+		r->keep_alive = false;
+	return S_OK;
+}
+
+/* A request line still arriving: refuse at once what cannot become one (a TLS
+ * handshake, binary noise) instead of waiting for the line to end. */
+static enum status check_partial_line(const char *buf, size_t len)
+{
+	if (len > HTTP_LINE_MAX + 1)	/* + 1: room for the CR of CRLF */
+		return S_URI_TOO_LONG;
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] != '\r' && !is_value_char((unsigned char)buf[i]))
+			return S_BAD_REQUEST;
+	if (len > 0 && !is_tchar((unsigned char)buf[0]))
+		return S_BAD_REQUEST;
+	return S_NEED_MORE;
+}
+
+/* Find the end of the line starting at p: returns the LF, sets *end past the content. */
+static const char *line_end(const char *p, const char *limit, const char **end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(limit - p));
+	if (nl)
+		*end = (nl > p && nl[-1] == '\r') ? nl - 1 : nl;
+	return nl;
+}
+
+/* Parse the request at the start of buf[0..len). Returns S_NEED_MORE, S_OK with
+ * r->head_len set, or the error status to answer with (then close the connection). */
+enum status http_parse(struct request *r, const char *buf, size_t len)
+{
+	const char *p = buf, *limit = buf + len, *end, *nl;
+	enum status st;
+
+	memset(r, 0, sizeof *r);
+	r->content_length = -1;
+	/* RFC 9112 2.2: ignore an empty line or two before the request line. */
+	for (int i = 0; i < 2 && p < limit && (*p == '\n' || (*p == '\r' && p + 1 < limit && p[1] == '\n')); i++)
+		p += *p == '\r' ? 2 : 1;
+
+	if (!(nl = line_end(p, limit, &end)))
+		return check_partial_line(p, (size_t)(limit - p));
+	if (end - p > HTTP_LINE_MAX)
+		return S_URI_TOO_LONG;
+	if ((st = parse_request_line(r, p, end)) != S_OK)
+		return st;
+
+	const char *fields = nl + 1;
+	for (p = fields; (nl = line_end(p, limit, &end)); p = nl + 1) {
+		if ((size_t)(nl + 1 - fields) > HTTP_HEADERS_MAX)
+			return S_HEADER_FIELDS_TOO_LARGE;
+		if (end == p) {		/* the empty line: the header section is complete */
+			r->head_len = (size_t)(nl + 1 - buf);
+			return check_request(r);
+		}
+		if ((st = parse_field(r, p, end)) != S_OK)
+			return st;
+	}
+	if ((size_t)(limit - fields) > HTTP_HEADERS_MAX)
+		return S_HEADER_FIELDS_TOO_LARGE;
+	return S_NEED_MORE;
+}

@@ -1,0 +1,12 @@
+/* pages: the built-in pages under /_/: info (who served you) and history. */
+#ifndef PAGES_H
+#define PAGES_H
+
+#include "http.h"
+#include "response.h"
+#include "server.h"
+
+enum status pages_serve(struct server *srv, const struct request *req, const char *addr,
+			const char *path, struct response *r);
+
+#endif

@@ -1,0 +1,160 @@
+/* path: percent-decoding, dot segments (RFC 3986 5.2.4) and containment in the root. */
+
+/* realpath() is POSIX.1-2008, but glibc declares it only for the X/Open level. */
+#define _XOPEN_SOURCE 700
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "path.h"
+
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Skip "http://authority" of an absolute-form target (RFC 9112 3.2.2). */
+static struct slice origin_form(struct slice t)
+{
+	size_t skip = 0;
+
+	if (t.n >= 7 && strncasecmp(t.p, "http://", 7) == 0)
+		skip = 7;
+	else if (t.n >= 8 && strncasecmp(t.p, "https://", 8) == 0)
+		skip = 8;
+	if (skip) {
+		const char *slash = memchr(t.p + skip, '/', t.n - skip);
+		if (!slash)
+			return (struct slice){ "/", 1 };
+		t.n -= (size_t)(slash - t.p);
+		t.p = slash;
+	}
+	return t;
+}
+
+/* Percent-decode the path part into out. Refuses what could smuggle a separator or
+ * end a C string early: bad escapes, NUL and other controls, %2F, and backslashes. */
+static enum status decode(struct slice s, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < s.n; i++) {
+		unsigned char c = (unsigned char)s.p[i];
+		if (c == '%') {
+			int hi = i + 2 < s.n ? hex_value(s.p[i + 1]) : -1;
+			int lo = i + 2 < s.n ? hex_value(s.p[i + 2]) : -1;
+			if (hi < 0 || lo < 0)
+				return S_BAD_REQUEST;
+			c = (unsigned char)(hi * 16 + lo);
+			if (c == '/')
+				return S_BAD_REQUEST;
+			i += 2;
+		}
+		if (c < 0x20 || c == 0x7f || c == '\\')
+			return S_BAD_REQUEST;
+		if (o + 1 >= size)
+			return S_URI_TOO_LONG;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return S_OK;
+}
+
+/* Copy path to out without empty, "." and ".." segments; ".." above the root is
+ * refused. out has room for strlen(path) + 1 bytes; a trailing slash is kept. */
+static enum status remove_dot_segments(const char *path, char *out)
+{
+	char *o = out;
+	const char *p = path;
+	int trailing = 0;
+
+	*o++ = '/';
+	while (*p) {
+		while (*p == '/')
+			p++;
+		size_t n = strcspn(p, "/");
+		trailing = p[n] == '/' || n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.');
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			if (o == out + 1)
+				return S_BAD_REQUEST;	/* would climb out of the root */
+			for (o--; o > out + 1 && o[-1] != '/'; o--)
+				;
+		} else if (n > 0 && !(n == 1 && p[0] == '.')) {
+			memcpy(o, p, n);
+			o += n;
+			*o++ = '/';
+		}
+		p += n;
+	}
+	if (!trailing && o > out + 1)
+		o--;
+	*o = '\0';
+	return S_OK;
+}
+
+/* Turn a target into a clean absolute path in out ("/", "/a/b.html", "/dir/"), and
+ * point *query at what follows '?'. Returns S_OK or S_BAD_REQUEST. */
+enum status path_from_target(struct slice target, char *out, size_t size, struct slice *query)
+{
+	struct slice t = origin_form(target);
+	size_t n = 0;
+	enum status st;
+
+	while (n < t.n && t.p[n] != '?' && t.p[n] != '#')
+		n++;
+	*query = (struct slice){ t.p + n, t.n - n };
+	if (query->n && query->p[0] == '?') {
+		query->p++;
+		query->n--;
+	} else {
+		query->n = 0;
+	}
+	if (t.n == 0 || t.p[0] != '/')
+		return S_BAD_REQUEST;
+	char decoded[PATH_TARGET_MAX];
+	if (size < PATH_TARGET_MAX)
+		return S_URI_TOO_LONG;
+	if ((st = decode((struct slice){ t.p, n }, decoded, sizeof decoded)) != S_OK)
+		return st;
+	return remove_dot_segments(decoded, out);
+}
+
+/* Resolve root + path with realpath() into out and check it stays inside root, which
+ * must itself be a real path. 404 when missing, 403 when it leads outside. */
+enum status path_resolve(const char *root, const char *path, char *out, size_t size)
+{
+	char full[PATH_MAX], real[PATH_MAX];
+	size_t rn = strlen(root);
+
+	if ((size_t)snprintf(full, sizeof full, "%s%s", root, path) >= sizeof full)
+		return S_NOT_FOUND;
+	if (!realpath(full, real)) {
+		if (errno == EACCES)
+			return S_FORBIDDEN;
+		if (errno == ENOMEM || errno == EIO)
+			return S_INTERNAL_SERVER_ERROR;
+		return S_NOT_FOUND;	/* ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG */
+	}
+	if (rn > 1 && (strncmp(real, root, rn) != 0 || (real[rn] != '\0' && real[rn] != '/')))
+		return S_FORBIDDEN;
+	if (strlen(real) >= size)
+		return S_NOT_FOUND;
+	strcpy(out, real);
+	return S_OK;
+}
+
+/* realpath(), in one place: out must hold PATH_MAX bytes. */
+char *path_real(const char *path, char *out)
+{
+	return realpath(path, out);
+}

@@ -1,0 +1,31 @@
+/* server: the start-up and shut-down steps every stage shares. */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "history.h"
+#include "log.h"
+#include "options.h"
+#include "server.h"
+#include "sock.h"
+
+/* Everything before the first accept(): options, shared state, signals, the socket.
+ * Any failure here ends the program with a one-line message (exit 1, or 2 for usage). */
+void server_start(struct server *srv, int argc, char **argv, const struct stage_options *extra)
+{
+	opt_parse(srv, argc, argv, extra);
+	if (!(srv->history = history_create()))
+		die(1, "cannot create the shared history (is TMPDIR writable?):");
+	if (log_open(srv) != 0)
+		die(1, "cannot open the access log '%s':", srv->log_path);
+	sock_signals();
+	sock_listen(srv);
+}
+
+/* After the accept loop ends: close the socket and print the summary. */
+void server_finish(struct server *srv)
+{
+	if (srv->listen_fd >= 0)
+		close(srv->listen_fd);
+	srv->listen_fd = -1;
+	log_summary(srv);
+}

@@ -1,0 +1,151 @@
+/* sock: listen, accept, socket options, and stopping on SIGINT / SIGTERM. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "options.h"
+#include "sock.h"
+
+/* Sizes for getnameinfo() (NI_MAXHOST is not POSIX): an IPv6 address fits with room. */
+enum { SOCK_HOST_MAX = 256, SOCK_SERV_MAX = 32 };
+
+/* Set by the signal handler, read by the loops: the only state a handler may touch. */
+static volatile sig_atomic_t stopping;
+static int stop_pipe[2] = { -1, -1 };
+
+/* SIGINT / SIGTERM: note it, and wake whoever waits in sock_accept(). Why the pipe
+ * (the "self-pipe trick"): a flag alone has a race. If the signal arrives after the
+ * loop checked the flag but before accept() blocks, accept() sleeps on, maybe for ever.
+ * A byte in a pipe stays there, so poll() on the pipe never misses it. */
+static void on_stop(int sig)
+{
+	int saved = errno;
+	(void)sig;
+	stopping = 1;
+	if (write(stop_pipe[1], "x", 1) < 0) {
+		/* the pipe is full: a wake-up is already waiting */
+	}
+	errno = saved;
+}
+
+/* Ignore SIGPIPE (a client that hangs up makes write() fail with EPIPE instead of
+ * killing us) and catch SIGINT and SIGTERM. No SA_RESTART: a blocking read() or
+ * accept() returns EINTR, so a loop sees the flag promptly. */
+void sock_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe(stop_pipe) != 0)
+		die(1, "pipe:");
+	for (int i = 0; i < 2; i++) {
+		fcntl(stop_pipe[i], F_SETFL, O_NONBLOCK);
+		fcntl(stop_pipe[i], F_SETFD, FD_CLOEXEC);
+	}
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Has SIGINT or SIGTERM arrived? */
+bool sock_stopping(void)
+{
+	return stopping;
+}
+
+/* The pipe's read end: readable once the server is stopping (for event loops). */
+int sock_stop_fd(void)
+{
+	return stop_pipe[0];
+}
+
+/* Bind and listen on srv->bind:srv->port; dies with a clear message on failure.
+ * Prints the line with the URL (what the tests read) once listening. */
+int sock_listen(struct server *srv)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *ai;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	int one = 1, fd, err;
+
+	if ((err = getaddrinfo(srv->bind, srv->port, &hints, &ai)) != 0)
+		die(2, "bad bind address '%s': %s", srv->bind, gai_strerror(err));
+	if ((fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol)) < 0)
+		die(1, "socket:");
+	/* SO_REUSEADDR: restart at once on the same port, without waiting out TIME_WAIT. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+		die(1, "cannot bind %s port %s (is another server using it? try -p 0):", srv->bind, srv->port);
+	freeaddrinfo(ai);
+	if (listen(fd, SOMAXCONN) != 0)
+		die(1, "listen:");
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+
+	char host[SOCK_HOST_MAX], port[SOCK_SERV_MAX];
+	getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, port, sizeof port,
+		    NI_NUMERICHOST | NI_NUMERICSERV);
+	int v6 = strchr(host, ':') != NULL;
+	printf("staged-httpd %s serving %s on http://%s%s%s:%s/\n", srv->stage, srv->root,
+	       v6 ? "[" : "", host, v6 ? "]" : "", port);
+	fflush(stdout);
+	return srv->listen_fd = fd;
+}
+
+/* Wait for a connection or for the stop signal, then accept. Returns the new socket,
+ * or -1: errno EINTR when stopping, or accept()'s error (the caller carries on). */
+int sock_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *len)
+{
+	struct pollfd fds[2] = { { listen_fd, POLLIN, 0 }, { stop_pipe[0], POLLIN, 0 } };
+
+	if (stopping || poll(fds, 2, -1) < 0 || stopping) {
+		errno = EINTR;
+		return -1;
+	}
+	int fd = accept(listen_fd, (struct sockaddr *)peer, len);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+		/* Out of descriptors: the connection stays queued and poll() would report
+		 * it at once again. Pause briefly instead of spinning on the CPU. */
+		struct timespec pause = { 0, 100 * 1000 * 1000 };
+		nanosleep(&pause, NULL);
+	}
+	return fd;
+}
+
+/* Per-connection options: no Nagle delay, and timeouts on blocking reads and writes
+ * so a silent client costs at most `timeout` seconds per call. */
+void sock_tune(int fd, int timeout)
+{
+	int one = 1;
+	struct timeval tv = { .tv_sec = timeout };
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+/* The peer's address ("127.0.0.1") and address with port ("127.0.0.1:40522"). */
+void sock_names(const struct sockaddr *sa, socklen_t len, char *addr, size_t asize,
+		char *peer, size_t psize)
+{
+	char port[SOCK_SERV_MAX];
+
+	if (getnameinfo(sa, len, addr, (socklen_t)asize, port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(addr, asize, "?");
+		snprintf(port, sizeof port, "?");
+	}
+	snprintf(peer, psize, strchr(addr, ':') ? "[%s]:%s" : "%s:%s", addr, port);
+}

@@ -1,0 +1,21 @@
+/* sock: the listening socket, accepting, per-connection socket options, and the
+ * signals that stop a server. */
+#ifndef SOCK_H
+#define SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "server.h"
+
+void sock_signals(void);
+bool sock_stopping(void);
+int sock_stop_fd(void);
+int sock_listen(struct server *srv);
+int sock_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *len);
+void sock_tune(int fd, int timeout);
+void sock_names(const struct sockaddr *sa, socklen_t len, char *addr, size_t asize,
+		char *peer, size_t psize);
+
+#endif
