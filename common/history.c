@@ -97,6 +97,22 @@ static int read_record(struct history *h, uint64_t i, struct record *rec)
 	return 1;
 }
 
+/* A target as a link when it is a local path ("/..."), else as plain text. */
+static void html_link(struct buf *out, const char *path)
+{
+	size_t n = strlen(path);
+
+	if (path[0] != '/' || path[1] == '/') {
+		buf_html(out, path, n);
+		return;
+	}
+	buf_puts(out, "<a href=\"");
+	buf_html(out, path, n);
+	buf_puts(out, "\">");
+	buf_html(out, path, n);
+	buf_puts(out, "</a>");
+}
+
 /* Table rows of the latest requests from addr, newest first. */
 void history_html(struct history *h, const char *addr, struct buf *out)
 {
@@ -112,11 +128,9 @@ void history_html(struct history *h, const char *addr, struct buf *out)
 		struct tm tm;
 		time_t t = (time_t)rec.when;
 		strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
-		buf_printf(out, "<tr><td>%s</td><td>%d</td><td><a href=\"", when, (int)rec.status);
-		buf_html(out, rec.path, strlen(rec.path));
-		buf_puts(out, "\">");
-		buf_html(out, rec.path, strlen(rec.path));
-		buf_puts(out, "</a></td></tr>\n");
+		buf_printf(out, "<tr><td>%s</td><td>%d</td><td>", when, (int)rec.status);
+		html_link(out, rec.path);
+		buf_puts(out, "</td></tr>\n");
 		rows++;
 	}
 	if (rows == 0)

@@ -142,4 +142,6 @@ void opt_parse(struct server *srv, int argc, char **argv, const struct stage_opt
 	struct stat st;
 	if (stat(srv->root, &st) != 0 || !S_ISDIR(st.st_mode))
 		die(1, "document root '%s' is not a directory", srv->root_arg);
+	if (srv->errors_dir && (stat(srv->errors_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+		die(1, "error-page directory '%s' is not a directory", srv->errors_dir);
 }
