@@ -53,7 +53,7 @@ char *buf_reserve(struct buf *b, size_t n)
 void buf_append(struct buf *b, const void *p, size_t n)
 {
 	char *dst = buf_reserve(b, n);
-	if (!dst)
+	if (!dst || n == 0)
 		return;
 	memcpy(dst, p, n);
 	b->len += n;

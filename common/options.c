@@ -97,7 +97,8 @@ static void parse_args(struct server *srv, int argc, char **argv, const struct s
 	int c;
 
 	build_table(all, extra);
-	while ((c = getopt_long(argc, argv, "p:b:r:l:e:t:qh", all, NULL)) != -1) {
+	opterr = 0;	/* we say what is wrong ourselves, in one line */
+	while ((c = getopt_long(argc, argv, ":p:b:r:l:e:t:qh", all, NULL)) != -1) {
 		switch (c) {
 		case 'p': srv->port = optarg; break;
 		case 'b': srv->bind = optarg; break;
@@ -111,13 +112,15 @@ static void parse_args(struct server *srv, int argc, char **argv, const struct s
 			break;
 		case 'h': usage(argv[0], extra, stdout); exit(0);
 		case 'V': printf("staged-httpd %s (%s)\n", VERSION, srv->stage); exit(0);
+		case ':': die(2, "option '%s' needs a value (see --help)", argv[optind - 1]);
+		case '?':
+			if (optopt)
+				die(2, "unknown option '-%c' (see --help)", optopt);
+			die(2, "unknown option '%s' (see --help)", argv[optind - 1]);
 		default:
 			if (c >= 256 && extra && extra->handle(c, optarg, extra->ctx) == 0)
 				break;
-			if (c >= 256)
-				die(2, "bad value '%s' for a %s option (see --help)", optarg ? optarg : "", srv->stage);
-			fprintf(stderr, "server: try '%s --help'\n", argv[0]);
-			exit(2);
+			die(2, "bad value '%s' for option '%s' (see --help)", optarg ? optarg : "", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)

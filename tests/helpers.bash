@@ -14,7 +14,7 @@
 
 bats_require_minimum_version 1.5.0
 
-ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${BIN:-$ROOT}
 case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
 STAGE=${STAGE:-01-iterative}
