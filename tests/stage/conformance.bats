@@ -872,6 +872,26 @@ setup() {
   still_serving
 }
 
+# bats test_tags=connection,hostile
+@test "a request that never completes answers 408 and closes at the timeout (slowloris)" {
+  local start elapsed
+  start=$(now_ms)
+  # Half a request line, then silence: the whole request must arrive within -t 2.
+  send 'GET /file.txt HTTP/1.1\r\nHost: x\r\nX-Slow: ' 6
+  elapsed=$(($(now_ms) - start))
+  expect_status 408
+  grep -a -qi '^Connection: close' "$HEAD" || { echo "no Connection: close"; cat "$HEAD"; false; }
+  [ "$elapsed" -lt 5500 ] || { echo "answered after $elapsed ms"; false; }
+  still_serving
+}
+
+# bats test_tags=hostile
+@test "a TLS handshake on the plain port answers 400 at once and closes" {
+  send '\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03'
+  expect_status 400
+  still_serving
+}
+
 # ---------------------------------------------------------------- built-in pages
 
 # bats test_tags=builtin
