@@ -1,0 +1,117 @@
+/* load.c: one client process: o->conns connection slots and one poll() loop.
+ *
+ * Each turn of the loop: start the slots that are between connections, ask poll()
+ * about every socket at once (waiting no longer than the earliest timer), then hand
+ * each slot what poll() said and fire the timers that are due. One process, many
+ * state machines, no threads: the same design as the event-driven servers it loads.
+ */
+#include "load.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+
+/* The earlier of two timers, where 0 means "no timer". */
+static int64_t earliest(int64_t a, int64_t b)
+{
+	return a == 0 || (b != 0 && b < a) ? b : a;
+}
+
+/* The poll() timeout in ms until `wake`; -1 (wait for events only) when 0. Rounded
+ * up, so that poll() never returns just before a timer is due and spins. */
+static int poll_timeout(int64_t wake, int64_t now)
+{
+	int64_t ms;
+
+	if (wake == 0)
+		return -1;
+	if (wake <= now)
+		return 0;
+	ms = (wake - now + 999999) / 1000000;
+	return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+/* Starts the IDLE slots and fills pfd for poll(). Returns how many slots are still
+ * in use, and the earliest timer in *wake. */
+static unsigned prepare(struct load *l, struct conn *c, struct pollfd *pfd, int64_t now,
+			int64_t *wake)
+{
+	unsigned i, busy = 0;
+
+	*wake = 0;
+	for (i = 0; i < l->o->conns; i++) {
+		if (c[i].state == CS_IDLE)
+			conn_start(l, &c[i], now);
+		pfd[i].fd = c[i].fd;
+		pfd[i].events = conn_events(&c[i], l->o);
+		pfd[i].revents = 0;
+		if (c[i].state == CS_FREE)
+			continue;
+		busy++;
+		/* still IDLE: the connect failed at once; try again without waiting */
+		*wake = earliest(*wake, c[i].state == CS_IDLE ? now : conn_wakeup(&c[i], l->o));
+	}
+	return busy;
+}
+
+/* Hands each slot what poll() reported, then fires the timers that are due. */
+static void dispatch(struct load *l, struct conn *c, const struct pollfd *pfd)
+{
+	int64_t now = mono_ns(), w;
+	unsigned i;
+
+	for (i = 0; i < l->o->conns; i++) {
+		if (pfd[i].revents != 0)
+			conn_event(l, &c[i], pfd[i].revents, now);
+		w = conn_wakeup(&c[i], l->o);
+		if (w != 0 && w <= now)
+			conn_timer(l, &c[i], now);
+	}
+}
+
+/* Runs the connections until the work is done or *stop is set; counts into st. */
+int load_run(const struct opts *o, struct stats *st, volatile sig_atomic_t *stop)
+{
+	struct load l = { .o = o, .st = st };
+	struct conn *c = calloc(o->conns, sizeof *c);
+	struct pollfd *pfd = calloc(o->conns, sizeof *pfd);
+	int64_t now, wake;
+	unsigned i;
+	int rc = 0;
+
+	if (c == NULL || pfd == NULL) {
+		fputs("client: out of memory\n", stderr);
+		free(c);
+		free(pfd);
+		return -1;
+	}
+	for (i = 0; i < o->conns; i++) {
+		c[i].fd = -1; /* state CS_IDLE (0): each slot opens its first connection */
+		c[i].left = o->requests;
+	}
+	st->start_ns = now = mono_ns();
+	l.end_ns = st->start_ns + o->duration_ns;
+	/* A signal (Ctrl-C) interrupts poll() with EINTR; the loop then sees *stop. */
+	while (!*stop && prepare(&l, c, pfd, now, &wake) > 0) {
+		if (poll(pfd, o->conns, poll_timeout(wake, now)) >= 0) {
+			dispatch(&l, c, pfd);
+		} else if (errno != EINTR && errno != EAGAIN) {
+			fprintf(stderr, "client: poll: %s\n", strerror(errno));
+			rc = -1;
+			break;
+		}
+		now = mono_ns();
+	}
+	for (i = 0; i < o->conns; i++)
+		conn_drop(&c[i]); /* after a stop: requests in flight are not counted */
+	st->end_ns = mono_ns();
+	st->interrupted = *stop != 0;
+	free(c);
+	free(pfd);
+	return rc;
+}

@@ -1,0 +1,15 @@
+/* load.h: the work of one client process: its connections, driven by one poll() loop. */
+#ifndef CLIENT_LOAD_H
+#define CLIENT_LOAD_H
+
+#include <signal.h>
+
+#include "opts.h"
+#include "stats.h"
+
+/* Runs o->conns connections until the client's work is done (or *stop is set by a
+ * signal) and counts everything in st. Returns 0, or -1 after a message on stderr
+ * (out of memory, poll() failing). */
+int load_run(const struct opts *o, struct stats *st, volatile sig_atomic_t *stop);
+
+#endif

@@ -1,0 +1,268 @@
+#!/usr/bin/env bats
+# The load client (client/client) against one of our servers ($STAGE, 01-iterative by
+# default), serving www/: totals, exit status, output formats and each option.
+#
+# 01-iterative serves one connection at a time, so runs with several connections queue
+# up: the counts stay small. Every client run has its own `timeout` on top of the
+# per-test BATS_TEST_TIMEOUT, and no test sleeps: the client's own clock (its
+# "elapsed:" line) is what the timing tests check.
+
+# bats file_tags=client
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+
+# A test-only server (python3) that answers each path with canned bytes, to check what
+# our servers never send: chunked bodies, interim 1xx, truncated or malformed responses.
+# It prints its port, then serves each connection in a thread until the test ends.
+CANNED_SERVER='
+import socket, sys, threading
+R = {
+  "/chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+              b"5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: t\r\n\r\n",
+  "/to-close": b"HTTP/1.1 200 OK\r\n\r\nbody until the close",
+  "/interim": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\n"
+              b"HTTP/1.1 204 No Content\r\n\r\n",
+  "/bare-lf": b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+  "/truncated": b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort",
+  "/silent": b"",
+  "/bad-status": b"HTTP/1.1 2x0 OK\r\nContent-Length: 0\r\n\r\n",
+  "/bad-field": b"HTTP/1.1 200 OK\r\nNo Colon\r\nContent-Length: 0\r\n\r\n",
+  "/te-and-cl": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                b"Content-Length: 5\r\n\r\n0\r\n\r\n",
+  "/bad-chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+}
+CLOSE = ("/to-close", "/truncated", "/silent", "/bad-chunk")
+def serve(c):
+    data = b""
+    with c:
+        while True:
+            while b"\r\n\r\n" not in data:
+                more = c.recv(4096)
+                if not more:
+                    return
+                data += more
+            head, data = data.split(b"\r\n\r\n", 1)
+            path = head.split(b" ")[1].decode()
+            c.sendall(R.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
+            if path in CLOSE:
+                return
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+print(s.getsockname()[1], flush=True)
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
+'
+
+# Starts the canned server when python3 is here; sets CANNED_URL and CANNED_PID.
+start_canned() {
+  local dir=$BATS_FILE_TMPDIR/canned port=
+  command -v python3 >/dev/null || return 0
+  mkdir -p "$dir" && mkfifo "$dir/out"
+  python3 -c "$CANNED_SERVER" >"$dir/out" 2>"$dir/err" 3>&- &
+  CANNED_PID=$!
+  exec 5<"$dir/out"
+  IFS= read -r -t 10 -u 5 port || true
+  exec 5<&-
+  [ -n "$port" ] && CANNED_URL=http://127.0.0.1:$port
+  export CANNED_PID CANNED_URL
+}
+
+setup_file() {
+  # A port where nothing listens: a server's, once it has stopped.
+  start_server -q
+  export DEAD_URL=$URL
+  stop_server
+  start_server -q -t 2
+  start_canned
+}
+
+teardown_file() {
+  stop_server
+  if [ -n "${CANNED_PID:-}" ]; then
+    kill "$CANNED_PID" 2>/dev/null || true
+    wait "$CANNED_PID" 2>/dev/null || true
+  fi
+}
+
+teardown() {
+  exec 7>&- # the idle connection of the timeout test, if a test left it open
+}
+
+# client ARGS...: runs the client, 20 s at most.
+client() {
+  timeout 20 "$CLIENT" "$@" 3>&-
+}
+
+# value NAME: the value on the summary line "NAME: value" of $output.
+value() {
+  printf '%s\n' "$output" | awk -v k="$1:" '$1 == k { print $2; exit }'
+}
+
+# expect NAME VALUE: the summary line "NAME: ..." says VALUE.
+expect() {
+  local got
+  got=$(value "$1")
+  [ "$got" = "$2" ] || { echo "expected $1: $2, got '$got' in:"; echo "$output"; false; }
+}
+
+# at_least NAME MIN: the summary's NAME (a number, maybe with decimals) is >= MIN.
+at_least() {
+  local got
+  got=$(value "$1")
+  awk -v v="$got" -v m="$2" 'BEGIN { exit !(v != "" && v + 0 >= m + 0) }' ||
+    { echo "expected $1 >= $2, got '$got' in:"; echo "$output"; false; }
+}
+
+@test "a plain run makes one request, exits 0 and says so" {
+  run -0 client "${URL}index.html"
+  [[ ${lines[0]} == "client: "*"GET ${URL}index.html" ]]
+  expect requests 1
+  expect ok 1
+  expect failed 0
+  expect connections 1
+  at_least bytes 1
+  [[ $output =~ latency\ ms:\ +min\ [0-9.]+\ .*p50\ [0-9.]+\ +p90\ [0-9.]+\ +p99\ [0-9.]+\ +max ]]
+}
+
+@test "-q prints the summary only" {
+  run -0 client -q "${URL}index.html"
+  [[ ${lines[0]} == "requests: "* ]]
+}
+
+@test "totals: 5 clients x 2 connections x 1 request = 10 requests on 10 connections" {
+  run -0 client -q --max-clients=5 --max-conns=2 "${URL}index.html"
+  expect requests 10
+  expect ok 10
+  expect connections 10
+}
+
+@test "--requests: 2 clients x 2 connections x 3 keep-alive requests = 12 on 4 connections" {
+  run -0 client -q --max-clients=2 --max-conns=2 --requests=3 "${URL}index.html"
+  expect requests 12
+  expect ok 12
+  expect connections 4
+}
+
+@test "--json prints one object with the documented keys" {
+  run -0 client --json --max-conns=3 "${URL}index.html"
+  [ "${#lines[@]}" -eq 1 ]
+  if command -v python3 >/dev/null; then
+    python3 -c '
+import json, sys
+j = json.loads(sys.argv[1])
+for k in ("requests", "ok", "failed", "bytes", "elapsed_s", "rps", "latency_ms"):
+    assert k in j, k
+for k in ("min", "p50", "p90", "p99", "max"):
+    assert k in j["latency_ms"], k
+assert j["requests"] == 3 and j["ok"] == 3 and j["failed"] == 0, j
+assert j["latency_ms"]["min"] <= j["latency_ms"]["p50"] <= j["latency_ms"]["max"], j
+' "$output"
+  else
+    for k in requests ok failed bytes elapsed_s rps latency_ms min p50 p90 p99 max; do
+      [[ $output == *"\"$k\": "* ]] || { echo "no key $k"; false; }
+    done
+  fi
+}
+
+@test "a 404 makes exit 1 and is counted by status" {
+  run -1 client -q --requests=3 "${URL}no-such-file"
+  expect requests 3
+  expect ok 0
+  [[ $output == *"failed:      3  (404: 3)"* ]]
+  run -1 client --json --requests=2 "${URL}no-such-file"
+  [[ $output == *'"failed": 2'* && $output == *'"failed_by_status": {"404": 2}'* ]]
+}
+
+@test "several URLs are requested in turn, each response checked" {
+  run -1 client -q --requests=4 "${URL}index.html" "${URL}no-such-file"
+  expect requests 4
+  expect ok 2
+  [[ $output == *"(404: 2)"* ]]
+}
+
+@test "a refused connection makes exit 1 and is counted as refused" {
+  run -1 client -q --max-conns=2 "${DEAD_URL}"
+  expect requests 2
+  expect ok 0
+  expect connections 0
+  [[ $output == *"failed:      2  (refused: 2)"* ]]
+}
+
+@test "bad options and bad URLs exit 2 with a message" {
+  local bad
+  for bad in --bogus -x --max-clients=0 --max-conns=abc --requests=-1 --duration=0 \
+    --timeout=1s --slow=x --hold=-1 --max-conns ftp://127.0.0.1/ http://:80/ \
+    http://127.0.0.1:99999/ http://user@127.0.0.1/ 'http://127.0.0.1/a b'; do
+    run -2 client "$bad"
+    [[ $output == *"client: "* ]] || { echo "no message for '$bad': $output"; false; }
+  done
+}
+
+@test "-h prints the usage on stdout and exits 0" {
+  run -0 --separate-stderr client -h
+  [[ $output == "usage: client "* && $output == *"--max-clients=N"* ]]
+  [[ $output == *"N x M x R"* ]]
+  [ -z "$stderr" ]
+}
+
+@test "--slow sends the request a byte at a time" {
+  # About 100 bytes at 2 ms each: the response cannot be complete before 0.15 s.
+  run -0 client -q --slow=2 "${URL}index.html"
+  expect ok 1
+  at_least elapsed 0.15
+}
+
+@test "--duration keeps sending for that long" {
+  run -0 client -q --duration=1 "${URL}index.html"
+  at_least elapsed 1
+  at_least requests 2
+  expect failed 0
+  expect connections 1
+}
+
+@test "--hold keeps the connection open after its last response" {
+  run -0 client -q --hold=1 "${URL}index.html"
+  expect requests 1
+  expect ok 1
+  at_least elapsed 1
+}
+
+@test "--timeout gives up on a response that does not come" {
+  [ "$STAGE" = 01-iterative ] || skip "needs a server that serves one connection at a time"
+  # This idle connection holds the only server for 2 s (-t 2): the client's request
+  # waits in the listen queue, unanswered, longer than its --timeout.
+  exec 7<>"/dev/tcp/127.0.0.1/$PORT"
+  run -1 client -q --timeout=0.3 "${URL}index.html"
+  exec 7>&-
+  [[ $output == *"(timeout: 1)"* ]]
+}
+
+@test "an interrupted run still prints its summary, and exits 1" {
+  run -1 timeout --preserve-status -s INT 1 "$CLIENT" -q --duration=10 "${URL}index.html" 3>&-
+  [[ $output == *"interrupted"* ]]
+  at_least requests 1
+}
+
+@test "responses are checked: framing, interim 1xx, truncation, malformed heads" {
+  [ -n "${CANNED_URL:-}" ] || skip "needs python3 for the canned-response server"
+  local path status want
+  # path          exit  what the summary must say (2 requests on each)
+  while read -r path status want; do
+    run -"$status" client -q --requests=2 "$CANNED_URL$path"
+    [[ $output == *"$want"* ]] || { echo "$path: expected '$want' in:"; echo "$output"; false; }
+  done <<'CASES'
+/chunked      0  bytes:       22
+/to-close     0  connections: 2
+/interim      0  ok:          2
+/bare-lf      0  bytes:       4
+/truncated    1  (truncated: 2)
+/silent       1  (closed: 2)
+/bad-status   1  (bad_response: 2)
+/bad-field    1  (bad_response: 2)
+/te-and-cl    1  (bad_response: 2)
+/bad-chunk    1  (bad_response: 2)
+CASES
+}
