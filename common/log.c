@@ -75,6 +75,20 @@ int log_open(struct server *srv)
 	return switch_file(srv, al, time(NULL));
 }
 
+/* At exit: close the access log and free its state. */
+void log_close(struct server *srv)
+{
+	struct access_log *al = srv->log;
+
+	if (!al)
+		return;
+	if (al->fd >= 0)
+		close(al->fd);
+	pthread_mutex_destroy(&al->lock);
+	free(al);
+	srv->log = NULL;
+}
+
 /* Append s with quotes, backslashes and controls escaped (\xHH): a client cannot
  * forge log lines. At most max bytes of s are used. */
 static void buf_logsafe(struct buf *b, struct slice s, size_t max)

@@ -20,6 +20,7 @@ struct log_entry {
 };
 
 int log_open(struct server *srv);
+void log_close(struct server *srv);
 void log_request(struct server *srv, const struct log_entry *e);
 void log_set_thread(unsigned n);
 void log_worker(char *out, size_t size);

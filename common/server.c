@@ -21,11 +21,12 @@ void server_start(struct server *srv, int argc, char **argv, const struct stage_
 	sock_listen(srv);
 }
 
-/* After the accept loop ends: close the socket and print the summary. */
+/* After the accept loop ends: close the socket, print the summary, close the log. */
 void server_finish(struct server *srv)
 {
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
 	srv->listen_fd = -1;
 	log_summary(srv);
+	log_close(srv);
 }

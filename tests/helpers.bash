@@ -54,6 +54,12 @@ stop_server() {
   SERVER_STATUS=0
   wait "$SERVER_PID" 2>/dev/null || SERVER_STATUS=$?
   SERVER_PID=
+  # Under `make sanitize`, a report from ASan, UBSan or LeakSanitizer fails the suite.
+  if grep -q -E 'Sanitizer|runtime error:' "$SERVER_ERR" 2>/dev/null; then
+    echo "sanitizer report from the server:" >&2
+    cat "$SERVER_ERR" >&2
+    return 1
+  fi
 }
 
 raw() {
