@@ -1,5 +1,6 @@
 /* conn: request framing on a connection, and the blocking keep-alive loop. */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -106,19 +107,29 @@ bool conn_done(struct server *srv, struct conn *c, bool sent)
 	return keep;
 }
 
-/* Seconds on a clock that never jumps (unlike time(), which follows the wall clock). */
-static time_t monotonic_seconds(void)
+/* Milliseconds on a clock that never jumps (unlike time(), which follows the wall clock). */
+static long long monotonic_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until the socket is readable or the deadline passes: true if readable. The
+ * first read of a request needs no poll(): SO_RCVTIMEO is the whole timeout then. */
+static bool wait_readable(int fd, long long deadline)
+{
+	long long left = deadline - monotonic_ms();
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	return left > 0 && poll(&p, 1, (int)left) != 0;	/* an error: let read() say */
 }
 
 /* Read more of the request. Returns false when the connection should end: the client
  * closed it, an error, the server is stopping while idle, or the deadline passed
- * (then a 408 is ready in c->res if part of a request had arrived). */
-static bool read_more(struct conn *c, time_t deadline, bool *timed_out)
+ * (then timed_out says whether part of a request had arrived: it gets a 408). */
+static bool read_more(struct conn *c, long long deadline, bool *timed_out)
 {
 	size_t room;
 	char *p = conn_space(c, &room);
@@ -126,11 +137,11 @@ static bool read_more(struct conn *c, time_t deadline, bool *timed_out)
 	for (;;) {
 		if (!p || (sock_stopping() && c->in_len == 0))
 			return false;
-		if (monotonic_seconds() >= deadline) {
+		if (monotonic_ms() >= deadline || (c->in_len > 0 && !wait_readable(c->fd, deadline))) {
 			*timed_out = c->in_len > 0 && c->discard == 0;
 			return false;
 		}
-		ssize_t n = read(c->fd, p, room);	/* SO_RCVTIMEO bounds each wait */
+		ssize_t n = read(c->fd, p, room);
 		if (n > 0) {
 			c->in_len += (size_t)n;
 			return true;
@@ -155,7 +166,7 @@ void serve_connection(struct server *srv, int fd, const struct sockaddr *sa, soc
 	sock_tune(fd, srv->timeout);
 	/* begin keep-alive-loop */
 	for (bool keep = true; keep;) {
-		time_t deadline = monotonic_seconds() + srv->timeout;
+		long long deadline = monotonic_ms() + srv->timeout * 1000LL;
 		bool timed_out = false;
 		while (!conn_parse(srv, c))
 			if (!read_more(c, deadline, &timed_out))

@@ -141,10 +141,10 @@ void opt_parse(struct server *srv, int argc, char **argv, const struct stage_opt
 	srv->listen_fd = -1;
 	parse_args(srv, argc, argv, extra);
 	if (!path_real(srv->root_arg, srv->root))
-		die(1, "document root '%s':", srv->root_arg);
+		die(1, "document root '%s' (give an existing directory with -r DIR):", srv->root_arg);
 	struct stat st;
 	if (stat(srv->root, &st) != 0 || !S_ISDIR(st.st_mode))
-		die(1, "document root '%s' is not a directory", srv->root_arg);
+		die(1, "document root '%s' is not a directory: give one with -r DIR", srv->root_arg);
 	if (srv->errors_dir && (stat(srv->errors_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
 		die(1, "error-page directory '%s' is not a directory", srv->errors_dir);
 }

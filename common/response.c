@@ -17,6 +17,7 @@
 #include "pages.h"
 #include "path.h"
 #include "response.h"
+#include "sock.h"
 
 static const char html_type[] = "text/html; charset=utf-8";
 
@@ -325,7 +326,7 @@ void resp_prepare(struct server *srv, const struct request *req, enum status par
 	enum status st = parsed == S_OK ? route(srv, req, addr, r) : parsed;
 
 	r->status = st;
-	r->close = parsed != S_OK || !req->keep_alive;
+	r->close = parsed != S_OK || !req->keep_alive || sock_stopping();
 	if (st >= 400)
 		error_page(srv, st, r);
 	if (r->length < 0)	/* not a file: the body in memory is the content */

@@ -16,7 +16,7 @@ void server_start(struct server *srv, int argc, char **argv, const struct stage_
 	if (!(srv->history = history_create()))
 		die(1, "cannot create the shared history (is TMPDIR writable?):");
 	if (log_open(srv) != 0)
-		die(1, "cannot open the access log '%s':", srv->log_path);
+		die(1, "cannot open the access log '%s' (does its directory exist?):", srv->log_path);
 	sock_signals();
 	sock_listen(srv);
 }
