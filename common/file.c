@@ -243,16 +243,18 @@ static void listing_html(const char *urlpath, struct entry *list, size_t count, 
 	buf_puts(out, "</table>\n</body></html>\n");
 }
 
-/* The HTML listing of directory dir, shown as urlpath. */
-enum status file_listing(const char *dir, const char *urlpath, struct buf *out)
+/* The HTML listing of the directory open on fd (which this closes), shown as urlpath. */
+enum status file_listing(int fd, const char *urlpath, struct buf *out)
 {
 	struct entry *list = NULL;
 	size_t count = 0;
 	enum status st = S_OK;
-	DIR *d = opendir(dir);
+	DIR *d = fdopendir(fd);
 
-	if (!d)
+	if (!d) {
+		close(fd);
 		return S_FORBIDDEN;
+	}
 	if (read_entries(d, &list, &count) != 0)
 		st = S_INTERNAL_SERVER_ERROR;
 	closedir(d);

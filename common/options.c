@@ -1,5 +1,6 @@
 /* options: parse the shared command line with getopt_long; start-up errors die here. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,8 @@ void opt_parse(struct server *srv, int argc, char **argv, const struct stage_opt
 	struct stat st;
 	if (stat(srv->root, &st) != 0 || !S_ISDIR(st.st_mode))
 		die(1, "document root '%s' is not a directory: give one with -r DIR", srv->root_arg);
+	if ((srv->root_fd = open(srv->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die(1, "cannot open the document root '%s':", srv->root_arg);
 	if (srv->errors_dir && (stat(srv->errors_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
 		die(1, "error-page directory '%s' is not a directory", srv->errors_dir);
 }

@@ -210,13 +210,15 @@ static enum status serve_file(const struct request *req, int fd, const struct st
 static enum status serve_path(struct server *srv, const struct request *req, const char *path,
 			      struct slice query, struct response *r);
 
-/* A directory: 301 without the trailing slash, else index.html, else a listing. */
+/* A directory (fd is open on it, and ours to close): 301 without the trailing slash,
+ * else its index.html, else a listing. */
 static enum status serve_dir(struct server *srv, const struct request *req, const char *path,
-			     struct slice query, const char *real, struct response *r)
+			     struct slice query, int fd, struct response *r)
 {
 	size_t n = strlen(path);
 
 	if (path[n - 1] != '/') {
+		close(fd);
 		buf_puts(&r->extra, "Location: ");
 		buf_url(&r->extra, path, n);
 		buf_puts(&r->extra, "/");
@@ -233,39 +235,35 @@ static enum status serve_dir(struct server *srv, const struct request *req, cons
 	char index[PATH_TARGET_MAX + 16];
 	snprintf(index, sizeof index, "%sindex.html", path);
 	enum status st = serve_path(srv, req, index, query, r);
-	if (st != S_NOT_FOUND)
+	if (st != S_NOT_FOUND) {
+		close(fd);
 		return st;
+	}
 	resp_html(r);
-	return file_listing(real, path, &r->body);
+	return file_listing(fd, path, &r->body);
 }
 
-/* Resolve a clean path inside the root and serve what is there. */
+/* Open a clean path inside the root and serve what is there. */
 static enum status serve_path(struct server *srv, const struct request *req, const char *path,
 			      struct slice query, struct response *r)
 {
-	char real[PATH_MAX];
 	struct stat sb;
-	enum status st = path_resolve(srv->root, path, real, sizeof real);
+	enum status st;
+	int fd = path_open(srv->root, srv->root_fd, path, &st);
 
-	if (st != S_OK)
-		return st;
-	/* O_NONBLOCK: opening a FIFO someone left in the root must not hang the server. */
-	int fd = open(real, O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
-		return errno == EACCES ? S_FORBIDDEN : errno == ENOENT ? S_NOT_FOUND : S_INTERNAL_SERVER_ERROR;
+		return st;
 	if (fstat(fd, &sb) != 0) {
 		close(fd);
 		return S_INTERNAL_SERVER_ERROR;
 	}
-	if (S_ISDIR(sb.st_mode)) {
-		close(fd);
-		return serve_dir(srv, req, path, query, real, r);
-	}
+	if (S_ISDIR(sb.st_mode))
+		return serve_dir(srv, req, path, query, fd, r);
 	if (!S_ISREG(sb.st_mode)) {	/* devices, FIFOs, sockets: not ours to serve */
 		close(fd);
 		return S_FORBIDDEN;
 	}
-	return serve_file(req, fd, &sb, real, r);
+	return serve_file(req, fd, &sb, path, r);
 }
 
 /* Which method may go on: GET and HEAD; 405 for the others of RFC 9110; 501 else. */

@@ -27,6 +27,7 @@ void server_finish(struct server *srv)
 	if (srv->listen_fd >= 0)
 		close(srv->listen_fd);
 	srv->listen_fd = -1;
+	close(srv->root_fd);
 	log_summary(srv);
 	log_close(srv);
 }

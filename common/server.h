@@ -20,6 +20,7 @@ struct server {
 	const char *port;	/* -p: port, "0" for any free one */
 	const char *root_arg;	/* -r: the document root as given */
 	char root[PATH_MAX];	/* ... and as a real path: what containment checks use */
+	int root_fd;		/* ... and open, for opening files beneath it */
 	const char *log_path;	/* -l: access log file name, may hold strftime conversions */
 	const char *errors_dir;	/* -e: DIR/NNN.html error pages */
 	int timeout;		/* -t: idle / keep-alive timeout in seconds */

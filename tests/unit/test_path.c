@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -74,6 +75,14 @@ static int make_tree(void)
 	snprintf(p, sizeof p, "%s/outdir", root);
 	if (symlink("..", p) != 0)
 		return -1;
+	char target[PATH_MAX + 64];
+	snprintf(p, sizeof p, "%s/abs", root);	/* absolute, but inside the root */
+	snprintf(target, sizeof target, "%s/file.txt", root);
+	if (symlink(target, p) != 0)
+		return -1;
+	snprintf(p, sizeof p, "%s/absout", root);
+	if (symlink(outside, p) != 0)
+		return -1;
 	snprintf(p, sizeof p, "%s/in", root);
 	return symlink("file.txt", p);
 }
@@ -84,6 +93,7 @@ static const struct {
 } resolve_cases[] = {
 	{ "/", S_OK }, { "/file.txt", S_OK }, { "/dir/", S_OK }, { "/in", S_OK },
 	{ "/missing", S_NOT_FOUND }, { "/file.txt/", S_NOT_FOUND },
+	{ "/abs", S_OK }, { "/absout", S_FORBIDDEN },
 	{ "/out", S_FORBIDDEN }, { "/outdir/secret", S_FORBIDDEN }, { "/outdir/", S_FORBIDDEN },
 };
 
@@ -107,6 +117,16 @@ void test_path(void)
 		check(got == resolve_cases[i].want, "path", resolve_cases[i].path, "resolve: want %d, got %d",
 		      resolve_cases[i].want, got);
 	}
+	int root_fd = open(root, O_RDONLY | O_DIRECTORY);
+	for (size_t i = 0; i < sizeof resolve_cases / sizeof *resolve_cases; i++) {
+		enum status got;
+		int fd = path_open(root, root_fd, resolve_cases[i].path, &got);
+		check(got == resolve_cases[i].want && (fd >= 0) == (got == S_OK), "path", resolve_cases[i].path,
+		      "open: want %d, got %d (fd %d)", resolve_cases[i].want, got, fd);
+		if (fd >= 0)
+			close(fd);
+	}
+	close(root_fd);
 	path_resolve(root, "/in", real, sizeof real);
 	check(strstr(real, "/root/file.txt") != NULL, "path", "/in", "resolves to %s", real);
 	char cmd[PATH_MAX + 16];
