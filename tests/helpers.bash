@@ -1,6 +1,6 @@
 # Shared by every bats file: start a server on a free port, talk to it, stop it.
 #
-#   start_server [ARGS...]  starts $BIN/$STAGE/server -p 0 -r www ARGS, waits (10 s at most)
+#   start_server [ARGS...]  starts $BIN/$STAGE/server -p 0 $SERVER_ARGS ARGS, waits (10 s at most)
 #                           for its URL line; sets SERVER_PID, URL (http://127.0.0.1:PORT/),
 #                           PORT, SERVER_DIR (scratch dir) and SERVER_ERR (its stderr file)
 #   stop_server [SIG]       sends SIG (TERM), waits 10 s at most, then KILLs;
@@ -10,7 +10,8 @@
 #   status_of RESPONSE      the status code of the first status line in RESPONSE
 #
 # Binaries come from $BIN (default: the repository root), so the same tests run against
-# the sanitizer build (BIN=build/san). STAGE defaults to 01-iterative.
+# the sanitizer build (BIN=build/san). STAGE defaults to 01-iterative; SERVER_ARGS holds
+# options every server of the run gets (tests/run sets --poll for 02-select's second pass).
 
 bats_require_minimum_version 1.5.0
 
@@ -29,7 +30,8 @@ start_server() {
   SERVER_DIR=$(mktemp -d "${BATS_FILE_TMPDIR:-${TMPDIR:-/tmp}}/server.XXXXXX")
   SERVER_ERR=$SERVER_DIR/stderr
   mkfifo "$SERVER_DIR/stdout.fifo"
-  (cd "$ROOT" && exec "$SERVER" -p 0 "$@") >"$SERVER_DIR/stdout.fifo" 2>"$SERVER_ERR" 3>&- &
+  # shellcheck disable=SC2086 # SERVER_ARGS is a list of options
+  (cd "$ROOT" && exec "$SERVER" -p 0 ${SERVER_ARGS:-} "$@") >"$SERVER_DIR/stdout.fifo" 2>"$SERVER_ERR" 3>&- &
   SERVER_PID=$!
   local line=
   exec 4<"$SERVER_DIR/stdout.fifo"
