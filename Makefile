@@ -40,6 +40,11 @@ $(OUT)/01-iterative/server: $(OBJ)/01-iterative/main.o $(COMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# 02-select: one process, an event loop over non-blocking sockets (select() or poll()).
+$(OUT)/02-select/server: $(patsubst %.c,$(OBJ)/%.o,$(wildcard 02-select/*.c)) $(COMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # The load client: standalone, it shares no code with the servers it measures.
 $(OUT)/client/client: $(CLIENT)
 	@mkdir -p $(@D)

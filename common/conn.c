@@ -64,12 +64,25 @@ bool conn_parse(struct server *srv, struct conn *c)
 	return true;
 }
 
-/* The request did not arrive in time: answer 408 (the caller sends it and closes). */
-void conn_timeout(struct server *srv, struct conn *c)
+/* Answer with an error that ends the connection, before or instead of a request:
+ * 408 when it did not arrive in time, 503 when the server cannot take the client.
+ * The caller sends it as usual; conn_done() then says to close. */
+void conn_fail(struct server *srv, struct conn *c, enum status status)
 {
 	memset(&c->req, 0, sizeof c->req);
-	c->parsed = S_REQUEST_TIMEOUT;
+	c->parsed = status;
 	resp_prepare(srv, &c->req, c->parsed, c->addr, &c->res);
+}
+
+/* Between requests: give back the memory an idle connection does not need. An event
+ * loop keeps thousands of idle connections, so this is what keeps them cheap. */
+void conn_idle(struct conn *c)
+{
+	if (c->in_len == 0) {
+		free(c->in);
+		c->in = NULL;
+	}
+	resp_free(&c->res);
 }
 
 /* The first line of the input, as received: what the logs show. */
@@ -108,7 +121,7 @@ bool conn_done(struct server *srv, struct conn *c, bool sent)
 }
 
 /* Milliseconds on a clock that never jumps (unlike time(), which follows the wall clock). */
-static long long monotonic_ms(void)
+long long conn_clock_ms(void)
 {
 	struct timespec ts;
 
@@ -120,7 +133,7 @@ static long long monotonic_ms(void)
  * first read of a request needs no poll(): SO_RCVTIMEO is the whole timeout then. */
 static bool wait_readable(int fd, long long deadline)
 {
-	long long left = deadline - monotonic_ms();
+	long long left = deadline - conn_clock_ms();
 	struct pollfd p = { fd, POLLIN, 0 };
 
 	return left > 0 && poll(&p, 1, (int)left) != 0;	/* an error: let read() say */
@@ -137,7 +150,7 @@ static bool read_more(struct conn *c, long long deadline, bool *timed_out)
 	for (;;) {
 		if (!p || (sock_stopping() && c->in_len == 0))
 			return false;
-		if (monotonic_ms() >= deadline || (c->in_len > 0 && !wait_readable(c->fd, deadline))) {
+		if (conn_clock_ms() >= deadline || (c->in_len > 0 && !wait_readable(c->fd, deadline))) {
 			*timed_out = c->in_len > 0 && c->discard == 0;
 			return false;
 		}
@@ -166,13 +179,13 @@ void serve_connection(struct server *srv, int fd, const struct sockaddr *sa, soc
 	sock_tune(fd, srv->timeout);
 	/* begin keep-alive-loop */
 	for (bool keep = true; keep;) {
-		long long deadline = monotonic_ms() + srv->timeout * 1000LL;
+		long long deadline = conn_clock_ms() + srv->timeout * 1000LL;
 		bool timed_out = false;
 		while (!conn_parse(srv, c))
 			if (!read_more(c, deadline, &timed_out))
 				break;
 		if (timed_out)
-			conn_timeout(srv, c);
+			conn_fail(srv, c, S_REQUEST_TIMEOUT);
 		else if (!c->res.head.len)
 			break;	/* closed, idle too long, or stopping: nothing to answer */
 		keep = conn_done(srv, c, resp_send(fd, &c->res) == 1) && !sock_stopping();

@@ -35,8 +35,10 @@ void conn_init(struct conn *c, int fd, const struct sockaddr *sa, socklen_t len)
 void conn_free(struct conn *c);
 char *conn_space(struct conn *c, size_t *room);
 bool conn_parse(struct server *srv, struct conn *c);
-void conn_timeout(struct server *srv, struct conn *c);
+void conn_fail(struct server *srv, struct conn *c, enum status status);
+void conn_idle(struct conn *c);
 bool conn_done(struct server *srv, struct conn *c, bool sent);
+long long conn_clock_ms(void);
 void serve_connection(struct server *srv, int fd, const struct sockaddr *sa, socklen_t len);
 
 #endif

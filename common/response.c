@@ -69,7 +69,7 @@ void resp_clear(struct response *r)
 	r->length = -1;
 }
 
-/* Release everything. */
+/* Release everything; the response stays valid, empty, for another use. */
 void resp_free(struct response *r)
 {
 	resp_clear(r);

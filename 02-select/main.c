@@ -1,0 +1,296 @@
+/* 02-select: one process, one thread, every connection at once.
+ *
+ * Nothing here ever blocks on one client. Every socket is non-blocking; one call,
+ * select() or poll(), waits for whichever socket is ready first; and each connection
+ * remembers where it is in its life, so the loop can leave it and come back:
+ *
+ *     READING --a whole request--> SENDING --all sent, keep-alive--> READING
+ *        |                            |
+ *        +-- deadline, idle: close    +-- deadline (client stopped reading): close
+ *        +-- deadline, half a request: 408, then close
+ *
+ * The HTTP work is the same as 01's (conn_parse, resp_send, conn_done from common/);
+ * only who waits, and where, has changed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "options.h"
+#include "poller.h"
+#include "server.h"
+#include "sock.h"
+
+enum state { READING, SENDING };
+
+/* A connection, and where it is in its life. */
+struct client {
+	struct conn c;
+	enum state state;
+	long long deadline;	/* ms (conn_clock_ms): when the current step gives up */
+};
+
+/* Everything the loop owns. */
+struct loop {
+	struct server srv;
+	struct poller *poller;
+	struct client **clients;	/* by descriptor: clients[fd] */
+	int size;			/* entries in clients: the descriptor limit */
+	int open;			/* connections open now */
+	int max_fd;			/* the highest descriptor with a client, or -1 */
+	long long resume_at;		/* accepting paused (EMFILE) until then; 0: not paused */
+	long long stop_by;		/* stopping: in-flight responses end by then; 0: running */
+};
+
+static bool use_poll;
+
+static int on_option(int opt, const char *arg, void *ctx)
+{
+	(void)opt, (void)arg, (void)ctx;
+	use_poll = true;	/* our only option: --poll */
+	return 0;
+}
+
+static const struct option longopts[] = { { "poll", no_argument, NULL, 256 }, { 0 } };
+static const struct stage_options stage_opts = {
+	longopts, "      --poll          use poll() instead of select() (no FD_SETSIZE limit)\n",
+	on_option, NULL,
+};
+
+/* Close a connection and forget it. A paused accept may go on: a descriptor is free. */
+static void drop(struct loop *l, struct client *cl)
+{
+	int fd = cl->c.fd;
+
+	poller_del(l->poller, fd);
+	close(fd);
+	conn_free(&cl->c);
+	free(cl);
+	l->clients[fd] = NULL;
+	l->open--;
+	while (l->max_fd >= 0 && !l->clients[l->max_fd])
+		l->max_fd--;
+	if (l->resume_at)
+		l->resume_at = 1;	/* resume at the next turn of the loop */
+}
+
+/* Move a connection as far as it can go without waiting: answer every complete
+ * request in its input, until the socket is full or more bytes are needed. */
+static void advance(struct loop *l, struct client *cl)
+{
+	for (;;) {
+		if (cl->state == READING) {
+			if (!conn_parse(&l->srv, &cl->c)) {
+				poller_set(l->poller, cl->c.fd, WANT_READ);
+				return;
+			}
+			cl->state = SENDING;
+			cl->deadline = conn_clock_ms() + l->srv.timeout * 1000LL;
+		}
+		int sent = resp_send(cl->c.fd, &cl->c.res);
+		if (sent == 0) {	/* the socket is full (EAGAIN): wait until it drains */
+			poller_set(l->poller, cl->c.fd, WANT_WRITE);
+			return;
+		}
+		if (!conn_done(&l->srv, &cl->c, sent == 1) || l->stop_by) {
+			drop(l, cl);
+			return;
+		}
+		conn_idle(&cl->c);
+		cl->state = READING;	/* keep-alive: the next request must come in time */
+		cl->deadline = conn_clock_ms() + l->srv.timeout * 1000LL;
+	}
+}
+
+/* The socket has bytes (or an end of file): read what fits, then advance. */
+static void on_readable(struct loop *l, struct client *cl)
+{
+	size_t room;
+	char *p = conn_space(&cl->c, &room);
+	ssize_t n = p ? read(cl->c.fd, p, room) : -1;
+
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	if (n <= 0) {		/* closed by the client (or reset) before a whole request */
+		drop(l, cl);
+		return;
+	}
+	cl->c.in_len += (size_t)n;
+	advance(l, cl);
+}
+
+/* The deadline of the current step passed. */
+static void on_deadline(struct loop *l, struct client *cl)
+{
+	if (cl->state == READING && cl->c.in_len > 0 && cl->c.discard == 0) {
+		conn_fail(&l->srv, &cl->c, S_REQUEST_TIMEOUT);	/* half a request: say 408 */
+		cl->state = SENDING;
+		cl->c.res.close = true;
+		advance(l, cl);
+		return;
+	}
+	if (cl->state == SENDING)	/* the client stopped reading: log what it got */
+		conn_done(&l->srv, &cl->c, false);
+	drop(l, cl);
+}
+
+/* A client select() cannot watch (its descriptor is >= FD_SETSIZE): tell it 503,
+ * as far as one non-blocking write goes, and close. */
+static void refuse(struct loop *l, struct client *cl)
+{
+	fprintf(stderr, "server: descriptor %d is past FD_SETSIZE (%d), which select() cannot "
+		"watch: answered 503 (--poll has no such limit)\n", cl->c.fd, FD_SETSIZE);
+	conn_fail(&l->srv, &cl->c, S_SERVICE_UNAVAILABLE);
+	conn_done(&l->srv, &cl->c, resp_send(cl->c.fd, &cl->c.res) == 1);
+	close(cl->c.fd);
+	conn_free(&cl->c);
+	free(cl);
+}
+
+/* Make a client for a new socket: non-blocking, no Nagle delay, waiting to read. */
+static struct client *new_client(struct loop *l, int fd, struct sockaddr_storage *peer, socklen_t len)
+{
+	struct client *cl = malloc(sizeof *cl);
+	int one = 1;
+
+	if (!cl)
+		return NULL;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	conn_init(&cl->c, fd, (struct sockaddr *)peer, len);
+	cl->state = READING;
+	cl->deadline = conn_clock_ms() + l->srv.timeout * 1000LL;
+	return cl;
+}
+
+/* Take every waiting connection. On EMFILE, pause accepting for 100 ms or until a
+ * connection closes: the listener stays readable, and waiting on it would spin. */
+static void accept_all(struct loop *l)
+{
+	for (;;) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof peer;
+		int fd = accept(l->srv.listen_fd, (struct sockaddr *)&peer, &len);
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE) {
+				poller_del(l->poller, l->srv.listen_fd);
+				l->resume_at = conn_clock_ms() + 100;
+			}
+			return;	/* EAGAIN: no one else is waiting */
+		}
+		struct client *cl = fd < l->size ? new_client(l, fd, &peer, len) : NULL;
+		if (!cl) {
+			close(fd);
+			continue;
+		}
+		if (!poller_set(l->poller, fd, WANT_READ)) {
+			refuse(l, cl);
+			continue;
+		}
+		l->clients[fd] = cl;
+		l->open++;
+		if (fd > l->max_fd)
+			l->max_fd = fd;
+	}
+}
+
+/* SIGINT/SIGTERM: stop accepting, close the idle, give the rest -t seconds. */
+static void begin_stop(struct loop *l)
+{
+	poller_del(l->poller, sock_stop_fd());
+	poller_del(l->poller, l->srv.listen_fd);
+	l->resume_at = 0;
+	l->stop_by = conn_clock_ms() + l->srv.timeout * 1000LL;
+	for (int fd = 0; fd <= l->max_fd; fd++) {
+		struct client *cl = l->clients[fd];
+		if (cl && cl->state == READING && cl->c.in_len == 0)
+			drop(l, cl);
+	}
+}
+
+/* How long the loop may sleep: until the nearest deadline, at most a second. */
+static int next_wait(struct loop *l)
+{
+	long long now = conn_clock_ms(), next = now + 1000;
+
+	if (l->resume_at && l->resume_at < next)
+		next = l->resume_at;
+	for (int fd = 0; fd <= l->max_fd; fd++)
+		if (l->clients[fd] && l->clients[fd]->deadline < next)
+			next = l->clients[fd]->deadline;
+	return next > now ? (int)(next - now) : 0;
+}
+
+/* Serve every ready connection and every one whose deadline passed. */
+static void serve_ready(struct loop *l, int max_fd)
+{
+	long long now = conn_clock_ms();
+
+	for (int fd = 0; fd <= max_fd && fd <= l->max_fd; fd++) {
+		struct client *cl = l->clients[fd];
+		if (!cl)
+			continue;
+		int ready = poller_ready(l->poller, fd);
+		if (cl->state == READING && (ready & WANT_READ)) {
+			on_readable(l, cl);
+		} else if (cl->state == SENDING && (ready & WANT_WRITE)) {
+			cl->deadline = now + l->srv.timeout * 1000LL;	/* it reads: more time */
+			advance(l, cl);
+		} else if (now >= cl->deadline || (l->stop_by && now >= l->stop_by)) {
+			on_deadline(l, cl);
+		}
+	}
+}
+
+/* The descriptor limit: how many clients the table must have room for. */
+static int descriptor_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1 << 20)
+		return 1 << 16;
+	return (int)rl.rlim_cur;
+}
+
+int main(int argc, char **argv)
+{
+	struct loop l = { .srv = { .stage = "02-select" }, .max_fd = -1 };
+
+	server_start(&l.srv, argc, argv, &stage_opts);
+	l.size = descriptor_limit();
+	l.clients = calloc((size_t)l.size, sizeof *l.clients);
+	l.poller = poller_new(use_poll, l.size);
+	if (!l.clients || !l.poller)
+		die(1, "out of memory for %d connections", l.size);
+	fcntl(l.srv.listen_fd, F_SETFL, O_NONBLOCK);
+	poller_set(l.poller, l.srv.listen_fd, WANT_READ);
+	poller_set(l.poller, sock_stop_fd(), WANT_READ);
+
+	/* begin event-loop */
+	while (!l.stop_by || l.open > 0) {
+		int max_fd = l.max_fd;	/* those accepted below wait for the next turn */
+		if (poller_wait(l.poller, next_wait(&l)) < 0 && errno != EINTR)
+			die(1, "%s:", poller_name(l.poller));
+		if (sock_stopping() && !l.stop_by)
+			begin_stop(&l);
+		if (l.resume_at && conn_clock_ms() >= l.resume_at) {
+			l.resume_at = 0;	/* try accepting again after EMFILE */
+			poller_set(l.poller, l.srv.listen_fd, WANT_READ);
+		}
+		if (!l.stop_by && !l.resume_at && (poller_ready(l.poller, l.srv.listen_fd) & WANT_READ))
+			accept_all(&l);
+		serve_ready(&l, max_fd);
+	}
+	/* end event-loop */
+	poller_free(l.poller);
+	free(l.clients);
+	server_finish(&l.srv);
+	return 0;
+}
