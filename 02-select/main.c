@@ -30,6 +30,12 @@
 
 enum state { READING, SENDING };
 
+/* Descriptors kept free for the files being served: at most limit - in use at start -
+ * FD_RESERVE connections at once, and the rest wait in the kernel's listen queue.
+ * Taking connections until accept() fails (EMFILE) would leave none to open a file
+ * with, and every one of them would get a 500. */
+enum { FD_RESERVE = 8 };
+
 /* A connection, and where it is in its life. */
 struct client {
 	struct conn c;
@@ -45,6 +51,8 @@ struct loop {
 	int size;			/* entries in clients: the descriptor limit */
 	int open;			/* connections open now */
 	int max_fd;			/* the highest descriptor with a client, or -1 */
+	int max_open;			/* the most connections at once (see FD_RESERVE) */
+	bool warned;			/* the FD_SETSIZE explanation was printed */
 	long long resume_at;		/* accepting paused (EMFILE) until then; 0: not paused */
 	long long stop_by;		/* stopping: in-flight responses end by then; 0: running */
 };
@@ -145,8 +153,10 @@ static void on_deadline(struct loop *l, struct client *cl)
  * as far as one non-blocking write goes, and close. */
 static void refuse(struct loop *l, struct client *cl)
 {
-	fprintf(stderr, "server: descriptor %d is past FD_SETSIZE (%d), which select() cannot "
-		"watch: answered 503 (--poll has no such limit)\n", cl->c.fd, FD_SETSIZE);
+	if (!l->warned)		/* once: each 503 is in the request log anyway */
+		fprintf(stderr, "server: descriptor %d is past FD_SETSIZE (%d), which select() cannot "
+			"watch: such clients get 503 (--poll has no such limit)\n", cl->c.fd, FD_SETSIZE);
+	l->warned = true;
 	conn_fail(&l->srv, &cl->c, S_SERVICE_UNAVAILABLE);
 	conn_done(&l->srv, &cl->c, resp_send(cl->c.fd, &cl->c.res) == 1);
 	close(cl->c.fd);
@@ -170,19 +180,28 @@ static struct client *new_client(struct loop *l, int fd, struct sockaddr_storage
 	return cl;
 }
 
-/* Take every waiting connection. On EMFILE, pause accepting for 100 ms or until a
- * connection closes: the listener stays readable, and waiting on it would spin. */
+/* Stop accepting for 100 ms, or until a connection closes. The listener stays
+ * readable while connections wait, so waiting on it now would spin. */
+static void pause_accepting(struct loop *l)
+{
+	poller_del(l->poller, l->srv.listen_fd);
+	l->resume_at = conn_clock_ms() + 100;
+}
+
+/* Take every waiting connection, as many as the descriptors allow. */
 static void accept_all(struct loop *l)
 {
 	for (;;) {
+		if (l->open >= l->max_open) {
+			pause_accepting(l);
+			return;
+		}
 		struct sockaddr_storage peer;
 		socklen_t len = sizeof peer;
 		int fd = accept(l->srv.listen_fd, (struct sockaddr *)&peer, &len);
 		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE) {
-				poller_del(l->poller, l->srv.listen_fd);
-				l->resume_at = conn_clock_ms() + 100;
-			}
+			if (errno == EMFILE || errno == ENFILE)
+				pause_accepting(l);	/* something else took descriptors */
 			return;	/* EAGAIN: no one else is waiting */
 		}
 		struct client *cl = fd < l->size ? new_client(l, fd, &peer, len) : NULL;
@@ -238,15 +257,27 @@ static void serve_ready(struct loop *l, int max_fd)
 		if (!cl)
 			continue;
 		int ready = poller_ready(l->poller, fd);
-		if (cl->state == READING && (ready & WANT_READ)) {
-			on_readable(l, cl);
+		if (l->stop_by && now >= l->stop_by) {
+			on_deadline(l, cl);	/* stopping, and its time is up */
 		} else if (cl->state == SENDING && (ready & WANT_WRITE)) {
 			cl->deadline = now + l->srv.timeout * 1000LL;	/* it reads: more time */
 			advance(l, cl);
-		} else if (now >= cl->deadline || (l->stop_by && now >= l->stop_by)) {
-			on_deadline(l, cl);
+		} else if (now >= cl->deadline) {
+			on_deadline(l, cl);	/* checked before reading: a trickle cannot dodge it */
+		} else if (cl->state == READING && (ready & WANT_READ)) {
+			on_readable(l, cl);
 		}
 	}
+}
+
+/* The lowest free descriptor: how many the server uses before any client. */
+static int descriptors_in_use(void)
+{
+	int fd = open("/dev/null", O_RDONLY);
+
+	if (fd >= 0)
+		close(fd);
+	return fd > 0 ? fd : 3;
 }
 
 /* The descriptor limit: how many clients the table must have room for. */
@@ -265,6 +296,9 @@ int main(int argc, char **argv)
 
 	server_start(&l.srv, argc, argv, &stage_opts);
 	l.size = descriptor_limit();
+	l.max_open = l.size - descriptors_in_use() - FD_RESERVE;
+	if (l.max_open < 1)
+		die(1, "too few descriptors (ulimit -n is %d): raise the limit", l.size);
 	l.clients = calloc((size_t)l.size, sizeof *l.clients);
 	l.poller = poller_new(use_poll, l.size);
 	if (!l.clients || !l.poller)

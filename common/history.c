@@ -66,7 +66,8 @@ void history_add(struct history *h, const char *addr, struct slice path,
 
 	snprintf(rec.addr, sizeof rec.addr, "%s", addr);
 	size_t n = path.n < sizeof rec.path - 1 ? path.n : sizeof rec.path - 1;
-	memcpy(rec.path, path.p, n);
+	if (n)
+		memcpy(rec.path, path.p, n);
 	memcpy(words, &rec, sizeof rec);
 
 	atomic_fetch_add_explicit(&h->bytes, (uint64_t)(bytes > 0 ? bytes : 0), memory_order_relaxed);

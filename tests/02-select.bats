@@ -1,0 +1,534 @@
+#!/usr/bin/env bats
+# 02-select: one process, one thread, an event loop over non-blocking sockets, with two
+# backends (select() by default, poll() with --poll). The lessons these tests pin down:
+# slow, idle and hostile clients cost the others nothing; a thousand connections are
+# served at once; select() cannot watch a descriptor >= FD_SETSIZE, so the server
+# answers 503 there (poll() has no such limit); running out of descriptors neither
+# spins nor kills the server; SIGTERM lets a download finish (within -t); one pid
+# serves everyone.
+#
+# The file's server (-t 2) is shared by the tests of bad clients. A test that needs other
+# options (a longer timeout, --poll, a descriptor limit) starts its own server and
+# teardown() stops it. Clients run in the background under `timeout`; no test sleeps to
+# synchronise: it waits (bounded) for a condition it can see, such as the server's
+# number of open descriptors in /proc or a line in its log.
+
+# bats file_tags=stage:02-select
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+load fixtures
+
+HUGE_SIZE=$((20 * 1024 * 1024))
+
+setup_file() {
+  make_docroot
+  # Far bigger than the socket buffers of a loopback connection (a few MiB each way):
+  # a client that does not read it leaves the server with bytes it cannot send.
+  head -c "$HUGE_SIZE" /dev/urandom >"$DOCROOT/huge.bin"
+  start_server -t 2 -r "$DOCROOT"
+  export FILE_SERVER_PID=$SERVER_PID
+}
+
+teardown_file() {
+  stop_server
+}
+
+setup() {
+  reply_files
+  declare -g -A BG=()
+}
+
+teardown() {
+  exec 7>&- 8>&-
+  local pid
+  for pid in "${BG[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [ -n "${SERVER_PID:-}" ] && [ "$SERVER_PID" != "$FILE_SERVER_PID" ]; then
+    stop_server
+  fi
+}
+
+# ---------------------------------------------------------------- helpers
+
+# own_server ARGS...: a server of this test's own (teardown() stops it); it keeps
+# $FILE_SERVER_PID running.
+own_server() {
+  start_server "$@"
+}
+
+# limited_server NOFILE ARGS...: own_server under `ulimit -n NOFILE`. start_server runs
+# $SERVER directly, so $SERVER becomes, for this call, a script that lowers the limit
+# and then execs the real server (same pid, same stdout and stderr).
+limited_server() {
+  local nofile=$1 real=$SERVER wrapper=$BATS_TEST_TMPDIR/limited
+  shift
+  printf '#!/usr/bin/env bash\nulimit -n %s || exit 1\nexec %q "$@"\n' "$nofile" "$real" >"$wrapper"
+  chmod +x "$wrapper"
+  SERVER=$wrapper
+  start_server "$@" || { SERVER=$real; return 1; }
+  SERVER=$real
+}
+
+# in_background NAME CMD...: runs CMD (60 s at most) with its output in
+# $BATS_TEST_TMPDIR/NAME.out; its pid goes to BG[NAME] (teardown() kills what is left).
+in_background() {
+  local name=$1
+  shift
+  timeout 60 "$@" >"$BATS_TEST_TMPDIR/$name.out" 2>&1 3>&- &
+  BG[$name]=$!
+}
+
+# running NAME: the background command NAME has not ended yet.
+running() {
+  kill -0 "${BG[$1]}" 2>/dev/null || { echo "'$1' ended before the check"; return 1; }
+}
+
+# finish NAME: waits for the background command NAME; sets RC (its exit status) and
+# OUT (its output).
+finish() {
+  RC=0
+  wait "${BG[$1]}" || RC=$?
+  unset "BG[$1]"
+  OUT=$(cat "$BATS_TEST_TMPDIR/$1.out")
+  printf -- '--- %s exited %s:\n%s\n' "$1" "$RC" "$OUT"
+}
+
+# Number of descriptors the process PID has open.
+fd_count() {
+  local fds=(/proc/"$1"/fd/*)
+  [ -e "${fds[0]}" ] || { echo 0; return; }
+  echo "${#fds[@]}"
+}
+
+# wait_until SECS CMD...: runs CMD every 50 ms until it succeeds; fails after SECS.
+wait_until() {
+  local limit=$(($(now_ms) + $1 * 1000))
+  shift
+  until "$@"; do
+    [ "$(now_ms)" -lt "$limit" ] || { echo "not true within the time allowed: $*"; return 1; }
+    sleep 0.05
+  done
+}
+
+fds_at_least() { [ "$(fd_count "$1")" -ge "$2" ]; }
+fds_below() { [ "$(fd_count "$1")" -lt "$2" ]; }
+size_above() { [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt "$2" ]; }
+log_lines_at_least() { [ "$(grep -a -c -E "$2" "$1")" -ge "$3" ]; }
+
+# CPU time (user + system) of process PID so far, in clock ticks. The second field of
+# /proc/PID/stat is "(name)"; once it is cut off, utime and stime are fields 12 and 13.
+cpu_ticks() {
+  local stat
+  stat=$(cat "/proc/$1/stat") || return 1
+  stat=${stat##*) }
+  awk '{ print $12 + $13 }' <<<"$stat"
+}
+
+# json_num JSON KEY: the number after "KEY": in the client's --json output (0 if absent).
+json_num() {
+  if [[ $1 =~ \"$2\":\ ([0-9.]+) ]]; then echo "${BASH_REMATCH[1]}"; else echo 0; fi
+}
+
+# expect_json JSON KEY VALUE
+expect_json() {
+  local got
+  got=$(json_num "$1" "$2")
+  [ "$got" = "$3" ] || { echo "expected $2: $3, got $got in: $1"; return 1; }
+}
+
+# timed_get [URL]: a plain GET (default /file.txt of this test's server); sets ELAPSED in
+# milliseconds and fails unless the answer is 200.
+timed_get() {
+  local start code
+  start=$(now_ms)
+  code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "${1:-${URL}file.txt}") || true
+  ELAPSED=$(($(now_ms) - start))
+  echo "GET ${1:-${URL}file.txt}: $code in $ELAPSED ms"
+  [ "$code" = 200 ]
+}
+
+# quick_get [URL]: timed_get, and it must take under a second.
+quick_get() {
+  timed_get "$@" || return 1
+  [ "$ELAPSED" -lt 1000 ] || { echo "answered only after $ELAPSED ms"; return 1; }
+}
+
+need_python() {
+  command -v python3 >/dev/null || skip "needs python3 (to shut down or reset a socket)"
+}
+
+# need_fds N: this shell may open N descriptors, else the test is skipped.
+need_fds() {
+  local have
+  have=$(ulimit -n)
+  [ "$have" = unlimited ] || [ "$have" -ge "$1" ] ||
+    skip "needs ulimit -n >= $1 (here $have): raise it with 'ulimit -n $1' or more"
+}
+
+# The body bytes of the log line whose request line is "GET TARGET HTTP/1.1".
+logged_bytes() {
+  grep -a -F "\"GET $1 HTTP/1.1\"" "$SERVER_ERR" | tail -n 1 | awk '{ print $(NF - 1) }'
+}
+
+# ---------------------------------------------------------------- slow and idle clients
+
+# slow_and_idle [--poll]: 50 connections trickling their requests in (one byte every
+# 50 ms, about 5 s each) and 10 idle keep-alive connections, then a normal request.
+slow_and_idle() {
+  own_server -q -t 15 -r "$DOCROOT" "$@"
+  local base
+  base=$(fd_count "$SERVER_PID")
+  in_background slow "$CLIENT" --json --max-clients=1 --max-conns=50 --slow=50 --timeout=30 "${URL}file.txt"
+  in_background idle "$CLIENT" --json --max-conns=10 --hold=8 --timeout=30 "${URL}file.txt"
+  wait_until 10 fds_at_least "$SERVER_PID" $((base + 60))
+  echo "server descriptors: $(fd_count "$SERVER_PID") (were $base)"
+  quick_get
+  quick_get "${URL}big.bin"
+  # The slow requests are still arriving: nobody waited for them.
+  running slow
+  finish slow
+  [ "$RC" -eq 0 ]
+  expect_json "$OUT" ok 50
+  finish idle
+  [ "$RC" -eq 0 ]
+  expect_json "$OUT" ok 10
+}
+
+# bats test_tags=stage:02-select,slow-client,select
+@test "select: 50 slow clients and 10 idle ones do not delay a normal request" {
+  slow_and_idle
+}
+
+# bats test_tags=stage:02-select,slow-client,poll
+@test "poll: 50 slow clients and 10 idle ones do not delay a normal request" {
+  slow_and_idle --poll
+}
+
+# ---------------------------------------------------------------- many connections
+
+# bats test_tags=stage:02-select,many,poll
+@test "poll: 1000 connections open at once, 2 requests each, all answered" {
+  need_fds 1100
+  own_server -q -t 10 -r "$DOCROOT" --poll
+  # 2 processes x 500 connections; --hold keeps all 1000 open together until the end.
+  run -0 timeout 60 "$CLIENT" --json --max-clients=2 --max-conns=500 --requests=2 --hold=1 \
+    --timeout=20 "${URL}file.txt" 3>&-
+  echo "$output"
+  expect_json "$output" requests 2000
+  expect_json "$output" ok 2000
+  expect_json "$output" failed 0
+  expect_json "$output" connections 1000
+  expect_json "$output" bytes $((2000 * 1024))
+  quick_get
+}
+
+# The log lines with status 503, and every log line.
+STATUS_503='" 503 [0-9]+ '
+ANY_STATUS='" [0-9]{3} [0-9]+ '
+
+# bats test_tags=stage:02-select,fd-setsize,select
+@test "select: connections on descriptors >= FD_SETSIZE get 503 and close; later ones are served" {
+  need_fds 1200
+  own_server -t 30 -r "$DOCROOT"
+  # 1100 connections held open: the server's descriptors pass 1023, where select()
+  # cannot watch them any more.
+  in_background load "$CLIENT" --json --max-conns=1100 --hold=10 --timeout=20 "${URL}file.txt"
+  wait_until 20 log_lines_at_least "$SERVER_ERR" "$ANY_STATUS" 1100
+  wait_for_grep "$SERVER_ERR" "$STATUS_503"
+  # Every descriptor below 1024 is held: one more connection lands above and gets 503.
+  echo "server descriptors: $(fd_count "$SERVER_PID")"
+  send 'GET /file.txt HTTP/1.1\r\nHost: t\r\n\r\n'
+  expect_status 503
+  expect_closing
+  kill -0 "$SERVER_PID"
+  finish load
+  [ "$RC" -eq 1 ] || { echo "expected exit 1 (some 503), got $RC"; false; }
+  local ok n503
+  ok=$(json_num "$OUT" ok)
+  n503=$(json_num "$OUT" 503)
+  echo "ok $ok, 503 $n503"
+  [ "$n503" -ge 1 ] || { echo "no 503 counted by the client"; false; }
+  [ $((ok + n503)) -eq 1100 ] || { echo "ok + 503 = $((ok + n503)), expected 1100 (other failures?)"; false; }
+  # The server's log shows the 503s (at least the client's, plus ours).
+  [ "$(grep -a -c -E "$STATUS_503" "$SERVER_ERR")" -ge $((n503 + 1)) ] ||
+    { echo "the log has $(grep -a -c -E "$STATUS_503" "$SERVER_ERR") lines with 503"; false; }
+  # Once the connections have closed, the descriptors are free again: served as usual.
+  wait_until 10 fds_below "$SERVER_PID" 100
+  quick_get
+}
+
+# bats test_tags=stage:02-select,fd-setsize,poll
+@test "poll: the same 1100 connections are all served, no 503" {
+  need_fds 1200
+  own_server -t 30 -r "$DOCROOT" --poll
+  run -0 timeout 60 "$CLIENT" --json --max-conns=1100 --hold=1 --timeout=20 "${URL}file.txt" 3>&-
+  echo "$output"
+  expect_json "$output" ok 1100
+  expect_json "$output" failed 0
+  if grep -a -q -E "$STATUS_503" "$SERVER_ERR"; then
+    echo "503 in the log:"
+    grep -a -E "$STATUS_503" "$SERVER_ERR" | head -n 5
+    false
+  fi
+  quick_get
+}
+
+# ---------------------------------------------------------------- out of descriptors
+
+# emfile_run: a server limited to 64 descriptors, and 100 connections that each get one
+# answer and then hold on for 3 s: the server fills its descriptors while they hold
+# (keeping a few in reserve to open files with, see FD_RESERVE in 02-select/main.c),
+# and the others wait in the listen backlog meanwhile. Sets HOLD_RC, HOLD_OUT and
+# SPENT (the server's CPU time over the run, in ticks of 1/TCK s).
+emfile_run() {
+  limited_server 64 -t 10 -r "$DOCROOT"
+  local before after
+  TCK=$(getconf CLK_TCK)
+  before=$(cpu_ticks "$SERVER_PID")
+  in_background hold "$CLIENT" --json --max-conns=100 --hold=3 --timeout=30 "${URL}file.txt"
+  wait_until 10 fds_at_least "$SERVER_PID" 50
+  echo "server descriptors: $(fd_count "$SERVER_PID") (limit 64)"
+  finish hold
+  HOLD_RC=$RC HOLD_OUT=$OUT
+  kill -0 "$SERVER_PID" || { echo "the server died"; return 1; }
+  after=$(cpu_ticks "$SERVER_PID")
+  SPENT=$((after - before))
+  echo "server CPU time over the run: $SPENT ticks of 1/$TCK s"
+}
+
+# bats test_tags=stage:02-select,emfile
+@test "out of descriptors (EMFILE): no spinning, no crash, accepting resumes" {
+  emfile_run
+  # Stuck at EMFILE for about 3 s: a busy loop would burn most of that.
+  [ "$SPENT" -lt $((TCK / 2)) ] || { echo "the server spun at EMFILE"; false; }
+  # Every connection got an answer, the queued ones once the first ones closed.
+  expect_json "$HOLD_OUT" requests 100
+  local e
+  for e in refused connect reset closed truncated timeout bad_response; do
+    expect_json "$HOLD_OUT" "$e" 0
+  done
+  quick_get
+}
+
+# bats test_tags=stage:02-select,emfile
+@test "out of descriptors (EMFILE): the connections the server accepts are served, not 500" {
+  emfile_run
+  # A connection the server takes must leave it a descriptor to open the file with:
+  # taking them until accept() fails leaves none, and every request then fails to open.
+  [ "$HOLD_RC" -eq 0 ] ||
+    { echo "failed: $(json_num "$HOLD_OUT" 500) answered 500 (no descriptor left to open the file?)"; false; }
+  expect_json "$HOLD_OUT" ok 100
+}
+
+# ---------------------------------------------------------------- bad clients
+
+# bats test_tags=stage:02-select,hostile
+@test "a half-closed client (request sent, then shutdown of its write side) gets its answers" {
+  need_python
+  local start elapsed
+  start=$(now_ms)
+  timeout 5 python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /file.txt HTTP/1.1\r\nHost: t\r\n\r\nGET /notes.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+s.shutdown(socket.SHUT_WR)
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    sys.stdout.buffer.write(b)
+' "$PORT" >"$RESP" 3>&- || true
+  elapsed=$(($(now_ms) - start))
+  split_response
+  [ "$(all_statuses)" = "200 200" ] || { echo "statuses: $(all_statuses)"; false; }
+  grep -a -q -F TXT-MARKER "$RESP" || { echo "the second answer lacks notes.txt"; false; }
+  expect_header Content-Length 1024
+  # No more requests can come: the server closes once it has answered, not at the timeout.
+  [ "$elapsed" -lt 1500 ] || { echo "closed only after $elapsed ms (timeout 2 s)"; false; }
+  quick_get
+}
+
+# bats test_tags=stage:02-select,hostile
+@test "a client that resets the connection mid-response costs the others nothing" {
+  need_python
+  run -0 timeout 5 python3 -c '
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /huge.bin?reset HTTP/1.1\r\nHost: t\r\n\r\n")
+got = 0
+while got < 100000:
+    b = s.recv(65536)
+    if not b:
+        break
+    got += len(b)
+# Linger on, with a time of 0: close() sends a reset instead of a FIN.
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+print(got)
+' "$PORT" 3>&-
+  echo "the client read $output bytes, then reset"
+  [ "$output" -ge 100000 ]
+  quick_get
+  wait_for_grep "$SERVER_ERR" '"GET /huge\.bin\?reset HTTP/1\.1" 200 '
+  local bytes
+  bytes=$(logged_bytes '/huge.bin?reset')
+  echo "logged body bytes: $bytes"
+  [ "$bytes" -lt "$HUGE_SIZE" ] || { echo "logged as if all $HUGE_SIZE bytes went"; false; }
+  kill -0 "$FILE_SERVER_PID"
+  quick_get
+}
+
+# bats test_tags=stage:02-select,hostile
+@test "oversized requests get 431 and 414 while a load runs, and the load is all served" {
+  in_background load "$CLIENT" --json --max-conns=4 --duration=2 --timeout=10 "${URL}file.txt"
+  send "GET /file.txt HTTP/1.1\r\nHost: t\r\nX-Big: $(head -c 9000 /dev/zero | tr '\0' b)\r\n\r\n"
+  expect_error_page 431
+  # A request line that passes 4 KiB and never ends: 414 at once, not at the timeout.
+  local start elapsed
+  start=$(now_ms)
+  send "GET /$(head -c 5000 /dev/zero | tr '\0' a)" 5
+  elapsed=$(($(now_ms) - start))
+  expect_error_page 414
+  [ "$elapsed" -lt 1500 ] || { echo "414 only after $elapsed ms"; false; }
+  running load
+  finish load
+  [ "$RC" -eq 0 ]
+  expect_json "$OUT" failed 0
+}
+
+# bats test_tags=stage:02-select,hostile,slow-client
+@test "a client that never reads a 20 MiB response is dropped after the timeout; others are served meanwhile" {
+  local start elapsed bytes
+  start=$(now_ms)
+  exec 7<>"/dev/tcp/127.0.0.1/$PORT"
+  printf 'GET /huge.bin?never-reads HTTP/1.1\r\nHost: t\r\n\r\n' >&7
+  # The server fills the socket buffers and must go on with everyone else.
+  quick_get
+  quick_get "${URL}big.bin"
+  quick_get
+  wait_for_grep "$SERVER_ERR" '"GET /huge\.bin\?never-reads HTTP/1\.1" 200 ' 8
+  elapsed=$(($(now_ms) - start))
+  bytes=$(logged_bytes '/huge.bin?never-reads')
+  echo "dropped after $elapsed ms, $bytes body bytes sent"
+  [ "$elapsed" -ge 1500 ] || { echo "dropped before the 2 s timeout"; false; }
+  [ "$bytes" -lt "$HUGE_SIZE" ] || { echo "logged as if all $HUGE_SIZE bytes went"; false; }
+  exec 7>&-
+  quick_get
+}
+
+# bats test_tags=stage:02-select,slow-client
+@test "a reader slower than the disk gets the whole 20 MiB file in pieces; others are served meanwhile" {
+  # 5 MiB/s: about 4 s, most of it with the socket buffers full.
+  in_background download curl -sS --max-time 20 --limit-rate 5M -o "$BATS_TEST_TMPDIR/huge" \
+    "${URL}huge.bin?slow-reader"
+  wait_until 10 test -s "$BATS_TEST_TMPDIR/huge"
+  quick_get
+  quick_get "${URL}big.bin"
+  running download
+  finish download
+  [ "$RC" -eq 0 ]
+  cmp "$DOCROOT/huge.bin" "$BATS_TEST_TMPDIR/huge"
+}
+
+# bats test_tags=stage:02-select,hostile,slow-client
+@test "slowloris (one byte every 300 ms) gets 408 at about the timeout; others are served meanwhile" {
+  local base
+  base=$(fd_count "$SERVER_PID")
+  in_background slow "$CLIENT" --json --slow=300 --timeout=10 "${URL}file.txt"
+  wait_until 5 fds_at_least "$SERVER_PID" $((base + 1))
+  quick_get
+  quick_get
+  finish slow
+  [ "$RC" -eq 1 ]
+  expect_json "$OUT" 408 1
+  local secs
+  secs=$(json_num "$OUT" elapsed_s)
+  echo "408 after $secs s (timeout 2 s)"
+  awk -v s="$secs" 'BEGIN { exit !(s >= 1.5 && s < 3.5) }' || { echo "not about 2 s"; false; }
+}
+
+# ---------------------------------------------------------------- stopping
+
+# bats test_tags=stage:02-select,signals
+@test "SIGTERM during a 20 MiB download: the download completes and the server exits 0" {
+  own_server -q -t 5 -r "$DOCROOT"
+  in_background download curl -sS --max-time 20 --limit-rate 10M -o "$BATS_TEST_TMPDIR/huge" \
+    "${URL}huge.bin"
+  # Stop once the transfer is well under way (it needs about 2 s in all).
+  wait_until 10 size_above "$BATS_TEST_TMPDIR/huge" 2000000
+  stop_server TERM
+  echo "server exit status $SERVER_STATUS"
+  finish download
+  [ "$RC" -eq 0 ] || { echo "curl failed ($RC)"; false; }
+  cmp "$DOCROOT/huge.bin" "$BATS_TEST_TMPDIR/huge"
+  [ "$SERVER_STATUS" -eq 0 ]
+  wait_for_grep "$SERVER_DIR/stdout" '^summary:'
+}
+
+# bats test_tags=stage:02-select,signals
+@test "SIGTERM during a download that needs longer than -t: cut at about -t, exit 0" {
+  # 200 MiB (a sparse file: no disk space) at 10 MiB/s needs 20 s; -t 2 bounds the wait.
+  truncate -s 200M "$BATS_TEST_TMPDIR/200m.bin"
+  own_server -q -t 2 -r "$BATS_TEST_TMPDIR"
+  in_background download curl -sS --max-time 40 --limit-rate 10M -o "$BATS_TEST_TMPDIR/got" \
+    "${URL}200m.bin"
+  wait_until 10 size_above "$BATS_TEST_TMPDIR/got" 2000000
+  local start elapsed
+  start=$(now_ms)
+  stop_server TERM
+  elapsed=$(($(now_ms) - start))
+  echo "the server exited $SERVER_STATUS, $elapsed ms after SIGTERM (-t 2)"
+  [ "$SERVER_STATUS" -eq 0 ]
+  [ "$elapsed" -lt 5000 ] || { echo "the stop waited for the whole download, not -t"; false; }
+  finish download
+  # curl saw the connection close before the end of the body: 18 (partial file).
+  [ "$RC" -eq 18 ] || { echo "curl exit $RC, expected 18 (transfer closed early)"; false; }
+}
+
+# bats test_tags=stage:02-select,signals
+@test "SIGTERM with idle connections open: they are closed and the server exits 0 at once" {
+  own_server -q -t 30 -r "$DOCROOT"
+  # One connection that has had an answer (keep-alive), one that never sent anything.
+  exec 7<>"/dev/tcp/127.0.0.1/$PORT"
+  printf 'HEAD /file.txt HTTP/1.1\r\nHost: t\r\n\r\n' >&7
+  local line
+  while IFS= read -r -t 5 -u 7 line && [ "${line%$'\r'}" != "" ]; do
+    echo "< $line"
+  done
+  exec 8<>"/dev/tcp/127.0.0.1/$PORT"
+  local start elapsed
+  start=$(now_ms)
+  stop_server TERM
+  elapsed=$(($(now_ms) - start))
+  echo "exited $SERVER_STATUS after $elapsed ms"
+  [ "$SERVER_STATUS" -eq 0 ]
+  [ "$elapsed" -lt 3000 ] || { echo "the idle connections held the server up (-t 30)"; false; }
+}
+
+# ---------------------------------------------------------------- one process
+
+# bats test_tags=stage:02-select,process
+@test "/_/info shows the server's pid for requests on two connections open at once" {
+  # Connection A sends its request and is read only after B's answer.
+  exec 7<>"/dev/tcp/127.0.0.1/$PORT"
+  printf 'GET /_/info?a HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&7
+  fetch '/_/info?b'
+  expect_status 200
+  grep -a -q -w -e "pid=$FILE_SERVER_PID" "$BODY" || { echo "pid $FILE_SERVER_PID not on B's page"; false; }
+  timeout 5 cat <&7 >"$RESP" || true
+  split_response >/dev/null
+  expect_status 200
+  grep -a -q -w -e "pid=$FILE_SERVER_PID" "$BODY" || { echo "pid $FILE_SERVER_PID not on A's page"; false; }
+  # Two client ports in the log, one pid.
+  wait_for_grep "$SERVER_ERR" '"GET /_/info\?a HTTP/1\.1" 200 '
+  local ports pids
+  ports=$(grep -a -E '"GET /_/info\?[ab] HTTP/1\.1" 200 ' "$SERVER_ERR" | awk '{ print $1 }' | sort -u | wc -l)
+  pids=$(grep -a -o -E 'pid=[0-9]+' "$SERVER_ERR" | sort -u)
+  echo "ports: $ports; pids in the log: $pids"
+  [ "$ports" -eq 2 ]
+  [ "$pids" = "pid=$FILE_SERVER_PID" ]
+}
