@@ -26,9 +26,10 @@ CLIENT  := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard client/*.c)))
 UNIT    := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard tests/unit/*.c)))
 
 PROGRAMS = $(STAGES:%=$(OUT)/%/server) $(OUT)/client/client
+BREAKS   = $(if $(filter 03-fork,$(STAGES)),$(OUT)/03-fork/server-break-noclose $(OUT)/03-fork/server-break-noreap)
 
 .PHONY: all run test unit sanitize bench clean
-all: $(PROGRAMS)
+all: $(PROGRAMS) $(BREAKS)
 
 # Every object: one pattern rule; -MMD writes its header dependencies next to it.
 $(OBJ)/%.o: %.c
@@ -42,6 +43,21 @@ $(OUT)/01-iterative/server: $(OBJ)/01-iterative/main.o $(COMMON)
 
 # 02-select: one process, an event loop over non-blocking sockets (select() or poll()).
 $(OUT)/02-select/server: $(patsubst %.c,$(OBJ)/%.o,$(wildcard 02-select/*.c)) $(COMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# 03-fork: a child process per connection.
+$(OUT)/03-fork/server: $(OBJ)/03-fork/main.o $(COMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# 03-fork's break-it builds, for the lab only: each removes one duty of the parent.
+#   server-break-noclose  the parent never closes the connected socket: descriptors leak
+#   server-break-noreap   SIGCHLD is counted but no child is waited for: zombies pile up
+$(OBJ)/03-fork/break-%.o: 03-fork/main.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -DBREAK_$(shell echo $* | tr a-z A-Z) -c -o $@ $<
+$(OUT)/03-fork/server-break-%: $(OBJ)/03-fork/break-%.o $(COMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -75,6 +91,8 @@ bench: all
 	BIN=$(OUT) STAGES="$(STAGES)" tests/bench
 
 clean:
-	rm -rf build $(PROGRAMS) $(STAGES:%=%/server)
+	rm -rf build $(PROGRAMS) $(STAGES:%=%/server) 0[1-5]-*/server-break-*
 
+# The header dependencies -MMD wrote; they are only read, never made.
 -include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+%.d: ;
