@@ -103,6 +103,8 @@ static void wait_for_slot(void)
 {
 	sigset_t old;
 
+	if (live < max_children)
+		return;		/* below the cap: the count can only fall meanwhile */
 	hold_sigchld(1, &old);
 	while (live >= max_children && !sock_stopping())
 		sigsuspend(&old);
