@@ -83,13 +83,17 @@ static void on_child(int sig)
 }
 /* end reap */
 
-/* Block SIGCHLD (block = 1) or restore the mask saved in *old (block = 0). */
-static void hold_sigchld(int block, sigset_t *old)
+/* Block SIGCHLD, SIGINT and SIGTERM (block = 1), or restore the mask saved in *old
+ * (block = 0). The stop signals too: wait_for_slot() looks at the stop flag as well as
+ * at `live` before it sleeps, and neither look may be split from the sleep. */
+static void hold_signals(int block, sigset_t *old)
 {
 	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
 	if (block)
 		sigprocmask(SIG_BLOCK, &set, old);
 	else
@@ -105,10 +109,10 @@ static void wait_for_slot(void)
 
 	if (live < max_children)
 		return;		/* below the cap: the count can only fall meanwhile */
-	hold_sigchld(1, &old);
+	hold_signals(1, &old);
 	while (live >= max_children && !sock_stopping())
 		sigsuspend(&old);
-	hold_sigchld(0, &old);
+	hold_signals(0, &old);
 }
 
 /* Fork a child to serve fd. SIGCHLD stays blocked until the parent has counted the
@@ -117,10 +121,10 @@ static void spawn(struct server *srv, int fd, struct sockaddr_storage *peer, soc
 {
 	sigset_t old;
 
-	hold_sigchld(1, &old);
+	hold_signals(1, &old);
 	pid_t pid = fork();
 	if (pid == 0) {				/* the child */
-		hold_sigchld(0, &old);
+		hold_signals(0, &old);
 		signal(SIGCHLD, SIG_DFL);
 		close(srv->listen_fd);		/* accepting is the parent's job */
 		serve_connection(srv, fd, (struct sockaddr *)peer, len);
@@ -136,7 +140,7 @@ static void spawn(struct server *srv, int fd, struct sockaddr_storage *peer, soc
 	} else {
 		fprintf(stderr, "server: fork failed (%s): connection closed\n", strerror(errno));
 	}
-	hold_sigchld(0, &old);
+	hold_signals(0, &old);
 #ifndef BREAK_NOCLOSE
 	/* Why the parent closes: fork gave the child its own descriptor for the same open
 	 * connection, and the kernel ends the connection only when the last descriptor on
@@ -160,14 +164,14 @@ static void stop_children(struct server *srv)
 			kill(pids[i], SIGTERM);
 	while (live > 0 && conn_clock_ms() < deadline)
 		nanosleep(&nap, NULL);	/* SIGCHLD cuts each nap short */
-	hold_sigchld(1, &old);
+	hold_signals(1, &old);
 	for (int i = 0; i < max_children; i++)
 		if (pids[i])
 			kill(pids[i], SIGKILL);
 	while (waitpid(-1, NULL, 0) > 0)	/* reap all, stragglers and zombies alike */
 		;
 	live = 0;
-	hold_sigchld(0, &old);
+	hold_signals(0, &old);
 }
 
 int main(int argc, char **argv)
