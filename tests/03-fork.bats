@@ -103,59 +103,7 @@ live_at_most() { [ "$(live_children "$1")" -le "$2" ]; }
 children_at_least() { [ "$(children "$1" | wc -l)" -ge "$2" ]; }
 zombies_at_least() { [ "$(zombies "$1")" -ge "$2" ]; }
 
-# Number of descriptors the process PID has open.
-fd_count() {
-  local fds=(/proc/"$1"/fd/*)
-  [ -e "${fds[0]}" ] || { echo 0; return; }
-  echo "${#fds[@]}"
-}
-
 fds_at_most() { [ "$(fd_count "$1")" -le "$2" ]; }
-fds_at_least() { [ "$(fd_count "$1")" -ge "$2" ]; }
-size_above() { [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt "$2" ]; }
-
-# wait_until SECS CMD...: runs CMD every 50 ms until it succeeds; fails after SECS.
-wait_until() {
-  local limit=$(($(now_ms) + $1 * 1000))
-  shift
-  until "$@"; do
-    [ "$(now_ms)" -lt "$limit" ] || { echo "not true within the time allowed: $*"; return 1; }
-    sleep 0.05
-  done
-}
-
-# in_background NAME CMD...: runs CMD (60 s at most) with its output in
-# $BATS_TEST_TMPDIR/NAME.out; its pid goes to BG[NAME] (teardown() kills what is left).
-in_background() {
-  local name=$1
-  shift
-  timeout 60 "$@" >"$BATS_TEST_TMPDIR/$name.out" 2>&1 3>&- &
-  BG[$name]=$!
-}
-
-running() {
-  kill -0 "${BG[$1]}" 2>/dev/null || { echo "'$1' ended before the check"; return 1; }
-}
-
-# finish NAME: waits for the background command NAME; sets RC and OUT.
-finish() {
-  RC=0
-  wait "${BG[$1]}" || RC=$?
-  unset "BG[$1]"
-  OUT=$(cat "$BATS_TEST_TMPDIR/$1.out")
-  printf -- '--- %s exited %s:\n%s\n' "$1" "$RC" "$OUT"
-}
-
-# json_num JSON KEY: the number after "KEY": in the client's --json output (0 if absent).
-json_num() {
-  if [[ $1 =~ \"$2\":\ ([0-9.]+) ]]; then echo "${BASH_REMATCH[1]}"; else echo 0; fi
-}
-
-expect_json() {
-  local got
-  got=$(json_num "$1" "$2")
-  [ "$got" = "$3" ] || { echo "expected $2: $3, got $got in: $1"; return 1; }
-}
 
 # quick_get [URL]: a GET (default /file.txt) that answers 200 within a second.
 quick_get() {

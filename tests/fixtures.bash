@@ -13,6 +13,9 @@
 #   expect_*               assertions that say what they expected and what came
 #   still_serving          a plain GET /file.txt still answers 200
 #   wait_for_grep FILE ERE [SECS]   waits (bounded) until FILE has a line matching ERE
+#   in_background / running / finish   a client in the background, bounded, and its result
+#   wait_until SECS CMD...   runs CMD every 50 ms until it succeeds, at most SECS
+#   fd_count PID, fds_at_least, fds_below, size_above, json_num, expect_json
 #
 # Every assertion prints the evidence on stdout: bats shows it only when the test fails.
 
@@ -250,4 +253,65 @@ expect_served() {
   expect_status 200
   expect_header Content-Length "$(wc -c <"$1")"
   expect_body_is "$1"
+}
+
+# ---- Background clients, /proc and JSON: shared by the stage files (02, 03, ...).
+
+# in_background NAME CMD...: runs CMD (60 s at most) with its output in
+# $BATS_TEST_TMPDIR/NAME.out; its pid goes to BG[NAME] (teardown() kills what is left).
+in_background() {
+  local name=$1
+  shift
+  timeout 60 "$@" >"$BATS_TEST_TMPDIR/$name.out" 2>&1 3>&- &
+  BG[$name]=$!
+}
+
+# running NAME: the background command NAME has not ended yet.
+running() {
+  kill -0 "${BG[$1]}" 2>/dev/null || { echo "'$1' ended before the check"; return 1; }
+}
+
+# finish NAME: waits for the background command NAME; sets RC (its exit status) and
+# OUT (its output).
+finish() {
+  RC=0
+  wait "${BG[$1]}" || RC=$?
+  unset "BG[$1]"
+  OUT=$(cat "$BATS_TEST_TMPDIR/$1.out")
+  printf -- '--- %s exited %s:\n%s\n' "$1" "$RC" "$OUT"
+}
+
+# Number of descriptors the process PID has open.
+fd_count() {
+  local fds=(/proc/"$1"/fd/*)
+  [ -e "${fds[0]}" ] || { echo 0; return; }
+  echo "${#fds[@]}"
+}
+
+# wait_until SECS CMD...: runs CMD every 50 ms until it succeeds; fails after SECS.
+wait_until() {
+  local limit=$(($(now_ms) + $1 * 1000))
+  shift
+  until "$@"; do
+    [ "$(now_ms)" -lt "$limit" ] || { echo "not true within the time allowed: $*"; return 1; }
+    sleep 0.05
+  done
+}
+
+fds_at_least() { [ "$(fd_count "$1")" -ge "$2" ]; }
+
+fds_below() { [ "$(fd_count "$1")" -lt "$2" ]; }
+
+size_above() { [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt "$2" ]; }
+
+# json_num JSON KEY: the number after "KEY": in the client's --json output (0 if absent).
+json_num() {
+  if [[ $1 =~ \"$2\":\ ([0-9.]+) ]]; then echo "${BASH_REMATCH[1]}"; else echo 0; fi
+}
+
+# expect_json JSON KEY VALUE
+expect_json() {
+  local got
+  got=$(json_num "$1" "$2")
+  [ "$got" = "$3" ] || { echo "expected $2: $3, got $got in: $1"; return 1; }
 }
