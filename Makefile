@@ -4,6 +4,7 @@
 #   make run        serve www/ with the most advanced stage (STAGE=01-iterative ... to pick)
 #   make test       unit tests of common/ and bats end-to-end tests of every stage
 #   make sanitize   the same tests against an ASan+UBSan build (in build/san/)
+#   make tsan       the tests of the threaded stages against a ThreadSanitizer build
 #   make bench      the client and wrk against the stages and the peers installed
 #   make clean      remove every build output
 
@@ -26,9 +27,11 @@ CLIENT  := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard client/*.c)))
 UNIT    := $(patsubst %.c,$(OBJ)/%.o,$(sort $(wildcard tests/unit/*.c)))
 
 PROGRAMS = $(STAGES:%=$(OUT)/%/server) $(OUT)/client/client
-BREAKS   = $(if $(filter 03-fork,$(STAGES)),$(OUT)/03-fork/server-break-noclose $(OUT)/03-fork/server-break-noreap)
+BREAKS   = $(if $(filter 03-fork,$(STAGES)),$(OUT)/03-fork/server-break-noclose $(OUT)/03-fork/server-break-noreap) \
+	   $(if $(filter 04-threads,$(STAGES)),$(OUT)/04-threads/server-break-nolock)
 
-.PHONY: all run test unit sanitize bench clean
+.PHONY: all run test unit sanitize tsan bench clean
+.SECONDARY:	# keep every object, also the break-it builds' (make would delete them)
 all: $(PROGRAMS) $(BREAKS)
 
 # Every object: one pattern rule; -MMD writes its header dependencies next to it.
@@ -66,6 +69,21 @@ $(OUT)/03-fork/server-break-%: $(OBJ)/03-fork/break-%.o $(COMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(BINDNOW) -o $@ $^ $(LDLIBS)
 
+# 04-threads: a thread per connection, or a pool of threads (--pool N).
+$(OUT)/04-threads/server: $(OBJ)/04-threads/main.o $(COMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# 04-threads' break-it build, for the lab only:
+#   server-break-nolock   the count of served connections is updated without the lock:
+#                         ThreadSanitizer reports the race (make tsan), counts come out low
+$(OBJ)/04-threads/break-%.o: 04-threads/main.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -DBREAK_$(shell echo $* | tr a-z A-Z) -c -o $@ $<
+$(OUT)/04-threads/server-break-%: $(OBJ)/04-threads/break-%.o $(COMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # The load client: standalone, it shares no code with the servers it measures.
 $(OUT)/client/client: $(CLIENT)
 	@mkdir -p $(@D)
@@ -91,6 +109,14 @@ SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sani
 	   -DNO_SENDFILE -DNO_OPENAT2
 sanitize:
 	$(MAKE) OUT=build/san OBJ=build/san/obj CFLAGS="$(SANFLAGS)" LDFLAGS="$(SANFLAGS)" test
+
+# The stages that run threads, again under ThreadSanitizer: any data race it sees in a
+# server fails the suite that ran it. (TSan and ASan cannot share a build.)
+TSANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+TSAN_STAGES = $(filter 04-threads 05-watch,$(STAGES))
+tsan:
+	$(MAKE) OUT=build/tsan OBJ=build/tsan/obj CFLAGS="$(TSANFLAGS)" LDFLAGS="$(TSANFLAGS)" \
+		STAGES="$(TSAN_STAGES)" test
 
 bench: all
 	BIN=$(OUT) STAGES="$(STAGES)" tests/bench

@@ -25,14 +25,24 @@ void conn_free(struct conn *c)
 	resp_free(&c->res);
 	free(c->in);
 	c->in = NULL;
+	c->in_size = 0;
 }
 
-/* Where the next bytes from the socket go, and how many fit; NULL if out of memory. */
+/* Where the next bytes from the socket go, and how many fit; NULL if out of memory.
+ * The buffer starts small, since most requests are a few hundred bytes, and doubles
+ * whenever it is full, up to CONN_IN_SIZE: a connection costs little memory until it
+ * needs more. (Growing moves the bytes; nothing points into them between parses.) */
 char *conn_space(struct conn *c, size_t *room)
 {
-	if (!c->in && !(c->in = malloc(CONN_IN_SIZE)))
-		return NULL;
-	*room = CONN_IN_SIZE - c->in_len;
+	if (c->in_len == c->in_size && c->in_size < CONN_IN_SIZE) {
+		size_t size = c->in_size ? 2 * c->in_size : CONN_IN_START;
+		char *p = realloc(c->in, size);
+		if (!p)
+			return NULL;
+		c->in = p;
+		c->in_size = size;
+	}
+	*room = c->in_size - c->in_len;
 	return c->in + c->in_len;
 }
 
@@ -74,7 +84,7 @@ void conn_fail(struct server *srv, struct conn *c, enum status status)
 	resp_prepare(srv, &c->req, c->parsed, c->addr, &c->res);
 }
 
-/* Between requests: give back the input buffer (16 KiB) when it is empty. An event
+/* Between requests: give back the input buffer (up to 16 KiB) when it is empty. An event
  * loop keeps thousands of idle connections, so this is what keeps them cheap; the
  * response's buffers stay, small, for the next request. */
 void conn_idle(struct conn *c)
@@ -82,6 +92,7 @@ void conn_idle(struct conn *c)
 	if (c->in_len == 0) {
 		free(c->in);
 		c->in = NULL;
+		c->in_size = 0;
 	}
 }
 

@@ -16,15 +16,17 @@
 #include "response.h"
 #include "server.h"
 
-/* Room for the longest request we accept, plus pipelined bytes behind it. */
-enum { CONN_IN_SIZE = 16 * 1024 };
+/* Room for the longest request we accept, plus pipelined bytes behind it; the input
+ * buffer starts at CONN_IN_START and grows to that when needed. */
+enum { CONN_IN_START = 2 * 1024, CONN_IN_SIZE = 16 * 1024 };
 
 struct conn {
 	int fd;
 	char addr[64];		/* "127.0.0.1" */
 	char peer[80];		/* "127.0.0.1:40522" */
-	char *in;		/* bytes received, not yet used (CONN_IN_SIZE, allocated on demand) */
+	char *in;		/* bytes received, not yet used (allocated on demand) */
 	size_t in_len;
+	size_t in_size;		/* what `in` can hold: 0, CONN_IN_START... CONN_IN_SIZE */
 	long long discard;	/* request-body bytes still to read and throw away */
 	struct request req;	/* the request being answered: points into `in` */
 	enum status parsed;	/* what the parser said about it */

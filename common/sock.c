@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -18,23 +19,33 @@
 /* Sizes for getnameinfo() (NI_MAXHOST is not POSIX): an IPv6 address fits with room. */
 enum { SOCK_HOST_MAX = 256, SOCK_SERV_MAX = 32 };
 
-/* Set by the signal handler, read by the loops: the only state a handler may touch. */
-static volatile sig_atomic_t stopping;
+/* Set once by a signal handler (or 04's signal thread), read by every loop. An atomic,
+ * not a volatile sig_atomic_t: that type is safe between a handler and the thread it
+ * interrupted, but 04 reads the flag on other threads too. A lock-free atomic is safe
+ * in both cases; atomic_int is lock-free on every machine we build for. */
+static atomic_int stopping;
 static int stop_pipe[2] = { -1, -1 };
 
-/* SIGINT / SIGTERM: note it, and wake whoever waits in sock_accept(). Why the pipe
- * (the "self-pipe trick"): a flag alone has a race. If the signal arrives after the
- * loop checked the flag but before accept() blocks, accept() sleeps on, maybe for ever.
- * A byte in a pipe stays there, so poll() on the pipe never misses it. */
-static void on_stop(int sig)
+/* Stop: note it, and wake whoever waits in sock_accept(). Why the pipe (the "self-pipe
+ * trick"): a flag alone has a race. If the signal arrives after the loop checked the
+ * flag but before accept() blocks, accept() sleeps on, maybe for ever. A byte in a pipe
+ * stays there, so poll() on the pipe never misses it. Async-signal-safe. */
+void sock_stop(void)
 {
 	int saved = errno;
-	(void)sig;
-	stopping = 1;
+
+	atomic_store(&stopping, 1);
 	if (write(stop_pipe[1], "x", 1) < 0) {
 		/* the pipe is full: a wake-up is already waiting */
 	}
 	errno = saved;
+}
+
+/* SIGINT / SIGTERM. */
+static void on_stop(int sig)
+{
+	(void)sig;
+	sock_stop();
 }
 
 /* Ignore SIGPIPE (a client that hangs up makes write() fail with EPIPE instead of
@@ -62,7 +73,7 @@ void sock_signals(void)
 /* Has SIGINT or SIGTERM arrived? */
 bool sock_stopping(void)
 {
-	return stopping;
+	return atomic_load(&stopping);
 }
 
 /* The pipe's read end: readable once the server is stopping (for event loops). */
@@ -111,7 +122,7 @@ int sock_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *len)
 {
 	struct pollfd fds[2] = { { listen_fd, POLLIN, 0 }, { stop_pipe[0], POLLIN, 0 } };
 
-	if (stopping || poll(fds, 2, -1) < 0 || stopping) {
+	if (sock_stopping() || poll(fds, 2, -1) < 0 || sock_stopping()) {
 		errno = EINTR;
 		return -1;
 	}

@@ -10,6 +10,7 @@
 #include "server.h"
 
 void sock_signals(void);
+void sock_stop(void);
 bool sock_stopping(void);
 int sock_stop_fd(void);
 int sock_listen(struct server *srv);

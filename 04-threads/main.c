@@ -1,0 +1,357 @@
+/* 04-threads: a thread per connection, or a pool of threads (--pool N).
+ *
+ * The main thread only accepts. By default each connection gets a new, detached thread
+ * that runs the same keep-alive loop as 01 and ends with the connection. With --pool N,
+ * N threads made at start take connections from a bounded queue instead, so nothing is
+ * created per connection. Threads are cheaper than 03's processes because they share
+ * everything: memory, descriptors, the document root. That sharing is also the danger.
+ *
+ * What the threads share, and what guards each piece (anything else is a thread's own,
+ * on its stack or in memory only it points to):
+ *   - `srv` (struct server): the configuration, written before any thread starts, then
+ *     only read. Its history (atomics in shared memory, history.c) and access log (a
+ *     mutex, log.c) guard themselves;
+ *   - the stopping flag (sock.c): an atomic, set once by the signal thread below;
+ *   - `team`: the counts, the table of connections being served and the pool's queue,
+ *     all under team.lock. No field of it is read or written without that lock.
+ *
+ * Break-it build (see the Makefile): -DBREAK_NOLOCK counts served connections without
+ * the lock. Never use it to serve anyone. */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "options.h"
+#include "server.h"
+#include "sock.h"
+
+/* Sanitizers make every stack frame bigger (red zones, bookkeeping): give them room. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifdef SANITIZED
+enum { DEFAULT_STACK_KIB = 1024 };
+#else
+enum { DEFAULT_STACK_KIB = 64 };
+#endif
+
+static int max_threads = 1024;	/* --max-threads: connections served at once */
+static int pool_size;		/* --pool: 0 for a thread per connection */
+static long stack_kib = DEFAULT_STACK_KIB; /* --stack-size */
+
+/* A connection on its way from the acceptor to the thread that serves it. It travels in
+ * memory of its own, never as the int itself cast to void *: that cast is not portable,
+ * and a pointer to the acceptor's local variable would be overwritten by the next
+ * accept() before the new thread had read it. */
+struct handover {
+	struct server *srv;
+	int fd;
+	struct sockaddr_storage peer;
+	socklen_t len;
+	int slot;		/* the thread's place in team.serving[] */
+	unsigned number;	/* which thread: 1, 2, 3...; shown on /_/info and in the log */
+};
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t room;	/* a thread ended, or the queue has a free place */
+	pthread_cond_t work;	/* pool: a connection was queued, or we are stopping */
+	int live;		/* threads alive (per connection), or pool threads alive */
+	int peak;		/* the most threads alive at once */
+	unsigned long served;	/* connections served to the end */
+	int *serving;		/* per slot: the socket its thread serves, or -1 */
+	int slots;
+	unsigned created;	/* threads made so far: the next one's number */
+	struct handover *queue;	/* pool: accepted connections waiting for a thread */
+	int head, queued, size;
+} team = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.room = PTHREAD_COND_INITIALIZER,
+	.work = PTHREAD_COND_INITIALIZER,
+};
+
+static pthread_attr_t attr;	/* detached, small stack: every thread we make */
+
+static int on_option(int opt, const char *arg, void *ctx)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+
+	(void)ctx;
+	if (*end || end == arg || n < 0 || n > 100000)
+		return -1;
+	if (opt == 256 && n >= 1)
+		max_threads = (int)n;
+	else if (opt == 257)
+		pool_size = (int)n;
+	else if (opt == 258 && n * 1024 >= PTHREAD_STACK_MIN)
+		stack_kib = n;
+	else
+		return -1;
+	return 0;
+}
+
+static const struct option longopts[] = {
+	{ "max-threads", required_argument, NULL, 256 },
+	{ "pool", required_argument, NULL, 257 },
+	{ "stack-size", required_argument, NULL, 258 },
+	{ 0 }
+};
+static const struct stage_options stage_opts = {
+	longopts,
+	"      --max-threads N   at most N connections served at once (default 1024)\n"
+	"      --pool N          N threads made at start take connections from a queue\n"
+	"                        (default 0: a new thread for every connection)\n"
+	"      --stack-size KIB  each thread's stack, in KiB (default 64)\n",
+	on_option, NULL,
+};
+
+/* The bookkeeping after a connection ends, the same in both modes. */
+static void served(struct handover *h)
+{
+#ifdef BREAK_NOLOCK
+	team.served++;		/* BROKEN on purpose: two threads can lose an update */
+#endif
+	pthread_mutex_lock(&team.lock);
+	team.serving[h->slot] = -1;
+#ifndef BREAK_NOLOCK
+	team.served++;
+#endif
+	pthread_mutex_unlock(&team.lock);
+}
+
+/* A thread per connection: serve it, then free our place for the next. */
+static void *connection_thread(void *arg)
+{
+	struct handover *h = arg;
+
+	log_set_thread(h->number);
+	serve_connection(h->srv, h->fd, (struct sockaddr *)&h->peer, h->len);
+	served(h);
+	pthread_mutex_lock(&team.lock);
+	team.live--;
+	pthread_cond_signal(&team.room);
+	pthread_mutex_unlock(&team.lock);
+	free(h);
+	return NULL;
+}
+
+/* A pool thread: take a queued connection, serve it, take the next, until stopping. */
+static void *pool_thread(void *arg)
+{
+	struct handover *h = arg;
+
+	log_set_thread(h->number);
+	pthread_mutex_lock(&team.lock);
+	for (;;) {
+		while (team.queued == 0 && !sock_stopping())
+			pthread_cond_wait(&team.work, &team.lock);
+		if (team.queued == 0)
+			break;	/* stopping, and nothing left to take */
+		struct handover *next = &team.queue[team.head];
+		h->fd = next->fd;
+		h->peer = next->peer;
+		h->len = next->len;
+		team.head = (team.head + 1) % team.size;
+		team.queued--;
+		team.serving[h->slot] = h->fd;
+		pthread_cond_signal(&team.room);
+		pthread_mutex_unlock(&team.lock);
+
+		serve_connection(h->srv, h->fd, (struct sockaddr *)&h->peer, h->len);
+		served(h);
+		pthread_mutex_lock(&team.lock);
+	}
+	team.live--;
+	pthread_cond_signal(&team.room);
+	pthread_mutex_unlock(&team.lock);
+	free(h);
+	return NULL;
+}
+
+/* The signal thread. Every thread blocks SIGINT and SIGTERM (they inherit the mask of
+ * main, which blocks them before making any thread), so the signals stay pending until
+ * this thread takes them with sigwait(). It then runs ordinary code, not a handler: it
+ * may take locks and wake the condition variables that the other threads sleep on. */
+static void *signal_thread(void *arg)
+{
+	sigset_t *stops = arg;
+	int sig;
+
+	while (sigwait(stops, &sig) != 0)
+		;
+	sock_stop();
+	pthread_mutex_lock(&team.lock);
+	pthread_cond_broadcast(&team.room);
+	pthread_cond_broadcast(&team.work);
+	pthread_mutex_unlock(&team.lock);
+	return NULL;
+}
+
+/* At the cap (every thread busy, or the queue full), wait for a place: new clients
+ * wait in the kernel's listen queue meanwhile. False when stopping instead. */
+static bool wait_for_room(void)
+{
+	pthread_mutex_lock(&team.lock);
+	while ((pool_size ? team.queued == team.size : team.live >= max_threads) && !sock_stopping())
+		pthread_cond_wait(&team.room, &team.lock);
+	pthread_mutex_unlock(&team.lock);
+	return !sock_stopping();
+}
+
+/* Give fd to a thread: queue it for the pool, or make a thread for it. */
+static void hand_over(struct server *srv, int fd, struct sockaddr_storage *peer, socklen_t len)
+{
+	pthread_mutex_lock(&team.lock);
+	if (pool_size) {
+		int tail = (team.head + team.queued) % team.size;
+		team.queue[tail] = (struct handover){ .fd = fd, .peer = *peer, .len = len };
+		team.queued++;
+		pthread_cond_signal(&team.work);
+		pthread_mutex_unlock(&team.lock);
+		return;
+	}
+	struct handover *h = malloc(sizeof *h);
+	pthread_t tid;
+	int err = ENOMEM;
+	if (h) {
+		*h = (struct handover){ srv, fd, *peer, len, 0, ++team.created };
+		while (team.serving[h->slot] >= 0)	/* wait_for_room() saw a free slot */
+			h->slot++;
+		team.serving[h->slot] = fd;
+		team.live++;
+		if (team.live > team.peak)
+			team.peak = team.live;
+		err = pthread_create(&tid, &attr, connection_thread, h);
+		if (err) {
+			team.serving[h->slot] = -1;
+			team.live--;
+		}
+	}
+	pthread_mutex_unlock(&team.lock);
+	if (err) {
+		fprintf(stderr, "server: cannot start a thread (%s): connection closed\n", strerror(err));
+		free(h);
+		close(fd);
+	}
+}
+
+/* Make the pool's threads, numbered 1 to N, each with its slot. */
+static void start_pool(struct server *srv)
+{
+	team.size = pool_size * 4;	/* a few waiting per thread; more wait in the kernel */
+	if (!(team.queue = calloc((size_t)team.size, sizeof *team.queue)))
+		die(1, "out of memory");
+	for (int i = 0; i < pool_size; i++) {
+		struct handover *h = malloc(sizeof *h);
+		pthread_t tid;
+		if (!h)
+			die(1, "out of memory");
+		*h = (struct handover){ .srv = srv, .fd = -1, .slot = i, .number = (unsigned)i + 1 };
+		pthread_mutex_lock(&team.lock);
+		team.live++;
+		team.peak = team.live;
+		pthread_mutex_unlock(&team.lock);
+		int err = pthread_create(&tid, &attr, pool_thread, h);
+		if (err)
+			die(1, "cannot start pool thread %d of %d (%s)", i + 1, pool_size, strerror(err));
+	}
+}
+
+/* Stopping: wake the threads that wait for a client (shutting down the reading side of
+ * their sockets makes a blocked read() return 0 at once), let the busy ones finish
+ * their response, and wait until every thread has ended, at most -t seconds and one
+ * more. Returns how many threads are still running after that.
+ * Why shutting down a socket from here is safe: the table holds a socket until its
+ * thread has finished with it. A thread that has just closed its socket may still be in
+ * the table; the number can meanwhile name a file another thread opened (no socket:
+ * nobody accepts any more), and then shutdown() fails with ENOTSOCK and does nothing. */
+static int stop_threads(struct server *srv)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);	/* what pthread_cond_timedwait() uses */
+	deadline.tv_sec += srv->timeout + 1;
+	pthread_mutex_lock(&team.lock);
+	for (int i = 0; i < team.slots; i++)
+		if (team.serving[i] >= 0)
+			shutdown(team.serving[i], SHUT_RD);
+	pthread_cond_broadcast(&team.work);
+	while (team.live > 0)
+		if (pthread_cond_timedwait(&team.room, &team.lock, &deadline) == ETIMEDOUT)
+			break;
+	int left = team.live;
+	printf("threads: %lu connections served, at most %d threads at once\n", team.served, team.peak);
+	pthread_mutex_unlock(&team.lock);
+	return left;
+}
+
+int main(int argc, char **argv)
+{
+	struct server srv = { .stage = "04-threads" };
+	sigset_t stops;
+	pthread_t tid;
+
+	server_start(&srv, argc, argv, &stage_opts);
+	team.slots = pool_size ? pool_size : max_threads;
+	if (!(team.serving = malloc((size_t)team.slots * sizeof *team.serving)))
+		die(1, "out of memory");
+	for (int i = 0; i < team.slots; i++)
+		team.serving[i] = -1;
+
+	/* Every thread is made detached (nobody joins it: it says it has ended through
+	 * team.live) and with a small stack. The default stack is 8 MiB of address space;
+	 * only the pages a thread touches cost memory, but 1000 of them would reserve 8 GiB. */
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_attr_setstacksize(&attr, (size_t)stack_kib * 1024) != 0)
+		die(2, "--stack-size %ld: too small or not a multiple of the page size", stack_kib);
+
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &stops, NULL);	/* before any thread: they inherit it */
+	if (pthread_create(&tid, &attr, signal_thread, &stops) != 0)
+		die(1, "cannot start the signal thread");
+	if (pool_size)
+		start_pool(&srv);
+
+	/* begin accept-loop */
+	while (wait_for_room()) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof peer;
+		int fd = sock_accept(srv.listen_fd, &peer, &len);
+		if (fd < 0)
+			continue;	/* stopping, or a client gone before accept */
+		hand_over(&srv, fd, &peer, len);
+	}
+	/* end accept-loop */
+	close(srv.listen_fd);	/* new clients are refused from now on */
+	srv.listen_fd = -1;
+	int left = stop_threads(&srv);
+	if (left) {
+		/* They may still use the log and the root: leave both open, exit without them. */
+		fprintf(stderr, "server: %d threads still busy after %d s: exiting without them\n",
+			left, srv.timeout + 1);
+		log_summary(&srv);
+		return 0;
+	}
+	server_finish(&srv);
+	free(team.serving);
+	free(team.queue);
+	pthread_attr_destroy(&attr);
+	return 0;
+}
