@@ -138,6 +138,7 @@ static void *connection_thread(void *arg)
 {
 	struct handover *h = arg;
 
+	/* begin connection-thread */
 	log_set_thread(h->number);
 	serve_connection(h->srv, h->fd, (struct sockaddr *)&h->peer, h->len);
 	served(h);
@@ -146,6 +147,7 @@ static void *connection_thread(void *arg)
 	pthread_cond_signal(&team.room);
 	pthread_mutex_unlock(&team.lock);
 	free(h);
+	/* end connection-thread */
 	return NULL;
 }
 
@@ -156,6 +158,7 @@ static void *pool_thread(void *arg)
 
 	log_set_thread(h->number);
 	pthread_mutex_lock(&team.lock);
+	/* begin pool-loop */
 	for (;;) {
 		while (team.queued == 0 && !sock_stopping())
 			pthread_cond_wait(&team.work, &team.lock);
@@ -175,6 +178,7 @@ static void *pool_thread(void *arg)
 		served(h);
 		pthread_mutex_lock(&team.lock);
 	}
+	/* end pool-loop */
 	team.live--;
 	pthread_cond_signal(&team.room);
 	pthread_mutex_unlock(&team.lock);
@@ -191,9 +195,11 @@ static void *signal_thread(void *arg)
 	sigset_t *stops = arg;
 	int sig;
 
+	/* begin sigwait */
 	while (sigwait(stops, &sig) != 0)
 		;
 	sock_stop();
+	/* end sigwait */
 	pthread_mutex_lock(&team.lock);
 	pthread_cond_broadcast(&team.room);
 	pthread_cond_broadcast(&team.work);
@@ -205,10 +211,12 @@ static void *signal_thread(void *arg)
  * wait in the kernel's listen queue meanwhile. False when stopping instead. */
 static bool wait_for_room(void)
 {
+	/* begin cap-wait */
 	pthread_mutex_lock(&team.lock);
 	while ((pool_size ? team.queued == team.size : team.live >= max_threads) && !sock_stopping())
 		pthread_cond_wait(&team.room, &team.lock);
 	pthread_mutex_unlock(&team.lock);
+	/* end cap-wait */
 	return !sock_stopping();
 }
 
@@ -224,6 +232,7 @@ static void hand_over(struct server *srv, int fd, struct sockaddr_storage *peer,
 		pthread_mutex_unlock(&team.lock);
 		return;
 	}
+	/* begin spawn-thread */
 	struct handover *h = malloc(sizeof *h);
 	pthread_t tid;
 	int err = ENOMEM;
@@ -247,6 +256,7 @@ static void hand_over(struct server *srv, int fd, struct sockaddr_storage *peer,
 		free(h);
 		close(fd);
 	}
+	/* end spawn-thread */
 }
 
 /* Make the pool's threads, numbered 1 to N, each with its slot. */
