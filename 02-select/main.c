@@ -68,8 +68,9 @@ static int on_option(int opt, const char *arg, void *ctx)
 
 static const struct option longopts[] = { { "poll", no_argument, NULL, 256 }, { 0 } };
 static const struct stage_options stage_opts = {
-	longopts, "      --poll          use poll() instead of select() (no FD_SETSIZE limit)\n",
-	on_option, NULL,
+	.longopts = longopts,
+	.usage = "      --poll          use poll() instead of select() (no FD_SETSIZE limit)\n",
+	.handle = on_option,
 };
 
 /* Close a connection and forget it. A paused accept may go on: a descriptor is free. */

@@ -47,7 +47,9 @@ static const struct option longopts[] = {
 	{ "max-children", required_argument, NULL, 256 }, { 0 }
 };
 static const struct stage_options stage_opts = {
-	longopts, "      --max-children N  at most N children at once (default 64)\n", on_option, NULL,
+	.longopts = longopts,
+	.usage = "      --max-children N  at most N children at once (default 64)\n",
+	.handle = on_option,
 };
 
 #ifndef BREAK_NOREAP

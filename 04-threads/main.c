@@ -33,6 +33,7 @@
 #include "options.h"
 #include "server.h"
 #include "sock.h"
+#include "threads.h"
 
 /* Sanitizers make every stack frame bigger (red zones, bookkeeping): give them room. */
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -110,14 +111,16 @@ static const struct option longopts[] = {
 	{ "stack-size", required_argument, NULL, 258 },
 	{ 0 }
 };
-static const struct stage_options stage_opts = {
-	longopts,
-	"      --max-threads N   at most N connections served at once (default 1024)\n"
-	"      --pool N          N threads made at start take connections from a queue\n"
-	"                        (default 0: a new thread for every connection)\n"
-	"      --stack-size KIB  each thread's stack, in KiB (default 64)\n",
-	on_option, NULL,
+static struct stage_options stage_opts = {
+	.longopts = longopts,
+	.usage = "      --max-threads N   at most N connections served at once (default 1024)\n"
+		 "      --pool N          N threads made at start take connections from a queue\n"
+		 "                        (default 0: a new thread for every connection)\n"
+		 "      --stack-size KIB  each thread's stack, in KiB (default 64)\n",
+	.handle = on_option,
 };
+
+static const struct threads_extra *extra;	/* what a stage built on this one adds */
 
 /* The bookkeeping after a connection ends, the same in both modes. */
 static void served(struct handover *h)
@@ -192,14 +195,20 @@ static void *pool_thread(void *arg)
  * may take locks and wake the condition variables that the other threads sleep on. */
 static void *signal_thread(void *arg)
 {
-	sigset_t *stops = arg;
+	struct server *srv = arg;
+	sigset_t stops;
 	int sig;
 
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGINT);
+	sigaddset(&stops, SIGTERM);
 	/* begin sigwait */
-	while (sigwait(stops, &sig) != 0)
+	while (sigwait(&stops, &sig) != 0)
 		;
 	sock_stop();
 	/* end sigwait */
+	if (extra && extra->stopping)
+		extra->stopping(srv);
 	pthread_mutex_lock(&team.lock);
 	pthread_cond_broadcast(&team.room);
 	pthread_cond_broadcast(&team.work);
@@ -309,13 +318,15 @@ static int stop_threads(struct server *srv)
 	return left;
 }
 
-int main(int argc, char **argv)
+/* The whole server; main() below, or a stage built on this one, calls it. */
+int threads_main(struct server *srv, int argc, char **argv, const struct threads_extra *more)
 {
-	struct server srv = { .stage = "04-threads" };
 	sigset_t stops;
 	pthread_t tid;
 
-	server_start(&srv, argc, argv, &stage_opts);
+	extra = more;
+	stage_opts.more = extra ? extra->options : NULL;
+	server_start(srv, argc, argv, &stage_opts);
 	team.slots = pool_size ? pool_size : max_threads;
 	if (!(team.serving = malloc((size_t)team.slots * sizeof *team.serving)))
 		die(1, "out of memory");
@@ -334,34 +345,47 @@ int main(int argc, char **argv)
 	sigaddset(&stops, SIGINT);
 	sigaddset(&stops, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stops, NULL);	/* before any thread: they inherit it */
-	if (pthread_create(&tid, &attr, signal_thread, &stops) != 0)
+	if (pthread_create(&tid, &attr, signal_thread, srv) != 0)
 		die(1, "cannot start the signal thread");
 	if (pool_size)
-		start_pool(&srv);
+		start_pool(srv);
+	if (extra && extra->started)
+		extra->started(srv);
 
 	/* begin accept-loop */
 	while (wait_for_room()) {
 		struct sockaddr_storage peer;
 		socklen_t len = sizeof peer;
-		int fd = sock_accept(srv.listen_fd, &peer, &len);
+		int fd = sock_accept(srv->listen_fd, &peer, &len);
 		if (fd < 0)
 			continue;	/* stopping, or a client gone before accept */
-		hand_over(&srv, fd, &peer, len);
+		hand_over(srv, fd, &peer, len);
 	}
 	/* end accept-loop */
-	close(srv.listen_fd);	/* new clients are refused from now on */
-	srv.listen_fd = -1;
-	int left = stop_threads(&srv);
+	close(srv->listen_fd);	/* new clients are refused from now on */
+	srv->listen_fd = -1;
+	int left = stop_threads(srv);
 	if (left) {
 		/* They may still use the log and the root: leave both open, exit without them. */
 		fprintf(stderr, "server: %d threads still busy after %d s: exiting without them\n",
-			left, srv.timeout + 1);
-		log_summary(&srv);
+			left, srv->timeout + 1);
+		log_summary(srv);
 		return 0;
 	}
-	server_finish(&srv);
+	if (extra && extra->finished)
+		extra->finished(srv);
+	server_finish(srv);
 	free(team.serving);
 	free(team.queue);
 	pthread_attr_destroy(&attr);
 	return 0;
 }
+
+#ifndef THREADS_NO_MAIN
+int main(int argc, char **argv)
+{
+	struct server srv = { .stage = "04-threads" };
+
+	return threads_main(&srv, argc, argv, NULL);
+}
+#endif

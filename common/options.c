@@ -74,8 +74,9 @@ static long parse_number(const char *s, long min, long max)
 static void usage(const char *prog, const struct stage_options *extra, FILE *to)
 {
 	fprintf(to, usage_text, prog);
-	if (extra && extra->usage)
-		fputs(extra->usage, to);
+	for (; extra; extra = extra->more)
+		if (extra->usage)
+			fputs(extra->usage, to);
 }
 
 /* Join the shared options and the stage's into one table for getopt_long. */
@@ -85,10 +86,21 @@ static void build_table(struct option *all, const struct stage_options *extra)
 
 	memcpy(all, shared_longopts, sizeof shared_longopts);
 	n = N_SHARED;
-	for (const struct option *o = extra ? extra->longopts : NULL; o && o->name; o++)
-		if (n < N_SHARED + N_EXTRA_MAX)
-			all[n++] = *o;
+	for (; extra; extra = extra->more)
+		for (const struct option *o = extra->longopts; o && o->name; o++)
+			if (n < N_SHARED + N_EXTRA_MAX)
+				all[n++] = *o;
 	memset(&all[n], 0, sizeof all[n]);
+}
+
+/* Give a stage's option to whichever table of the chain has it: 0 if it took it. */
+static int handle_extra(int c, const char *arg, const struct stage_options *extra)
+{
+	for (; extra; extra = extra->more)
+		for (const struct option *o = extra->longopts; o && o->name; o++)
+			if (o->val == c)
+				return extra->handle(c, arg, extra->ctx);
+	return -1;
 }
 
 /* Set defaults, then apply the command line. Usage errors exit 2. */
@@ -119,7 +131,7 @@ static void parse_args(struct server *srv, int argc, char **argv, const struct s
 				die(2, "unknown option '-%c' (see --help)", optopt);
 			die(2, "unknown option '%s' (see --help)", argv[optind - 1]);
 		default:
-			if (c >= 256 && extra && extra->handle(c, optarg, extra->ctx) == 0)
+			if (c >= 256 && handle_extra(c, optarg, extra) == 0)
 				break;
 			die(2, "bad value '%s' for option '%s' (see --help)", optarg ? optarg : "", argv[optind - 1]);
 		}
