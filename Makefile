@@ -84,6 +84,24 @@ $(OUT)/04-threads/server-break-%: $(OBJ)/04-threads/break-%.o $(COMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# 05-watch: 04-threads' server, compiled from 04's main.c as a function (threads_main),
+# plus the watcher and the live-reload stream. live.js is turned into a C string at
+# build time: each line quoted, by sed.
+$(OBJ)/05-watch/%.o: CPPFLAGS += -I04-threads
+$(OBJ)/05-watch/threads.o: 04-threads/main.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -DTHREADS_NO_MAIN -c -o $@ $<
+$(OBJ)/05-watch/live-js.c: 05-watch/live.js
+	@mkdir -p $(@D)
+	{ echo 'const char live_script[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } >$@
+$(OBJ)/05-watch/live-js.o: $(OBJ)/05-watch/live-js.c
+	$(CC) $(WARN) $(CFLAGS) -c -o $@ $<
+$(OUT)/05-watch/server: $(OBJ)/05-watch/main.o $(OBJ)/05-watch/watch.o $(OBJ)/05-watch/threads.o \
+		       $(OBJ)/05-watch/live-js.o $(COMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # The load client: standalone, it shares no code with the servers it measures.
 $(OUT)/client/client: $(CLIENT)
 	@mkdir -p $(@D)

@@ -1,4 +1,5 @@
-/* pages: /_/info and /_/history, built in memory for each request. */
+/* pages: /_/info and /_/history, built in memory for each request; with 05's live
+ * reload also /_/live.js and the head of the /_/events stream. */
 #include <string.h>
 #include <time.h>
 
@@ -94,7 +95,13 @@ enum status pages_serve(struct server *srv, const struct request *req, const cha
 		info_page(srv, req, addr, &r->body);
 	else if (strcmp(path, "/_/history") == 0)
 		history_page(srv, addr, &r->body);
-	else
+	else if (srv->live && strcmp(path, "/_/live.js") == 0) {
+		r->type = "text/javascript; charset=utf-8";
+		buf_puts(&r->body, srv->live->script);
+	} else if (srv->live && strcmp(path, "/_/events") == 0) {
+		r->type = "text/event-stream";	/* the stream itself follows the header */
+		r->stream = req->method == M_GET;
+	} else
 		return S_NOT_FOUND;
 	buf_puts(&r->extra, "Cache-Control: no-store\r\n");
 	return S_OK;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -159,22 +160,57 @@ static bool range_applies(const struct request *req, const struct stat *sb, cons
 	return file_parse_date(req->if_range, &t) && t == sb->st_mtime;
 }
 
+/* 05-watch: is this a page to put the live-reload snippet into? HTML, and not so big
+ * that reading it into memory would hurt (bigger pages are served as they are). */
+static bool live_html(const struct server *srv, const char *type, long long size)
+{
+	return srv->live && type && strncmp(type, "text/html", 9) == 0 && size <= RESP_LIVE_HTML;
+}
+
+/* Where the snippet goes: before the last </body>, else before the last </head>, else
+ * at the end: a page without those tags must reload too. Tags match in any case. */
+static size_t inject_at(const char *p, size_t n)
+{
+	static const char *const tags[] = { "</body", "</head" };
+
+	for (size_t t = 0; t < 2; t++)
+		for (size_t i = n; i-- > 0;)
+			if (p[i] == '<' && n - i >= 6 && strncasecmp(p + i, tags[t], 6) == 0)
+				return i;
+	return n;
+}
+
+/* Put snippet into the HTML page held in body. */
+static void live_inject(struct buf *body, const char *snippet)
+{
+	size_t n = strlen(snippet), at = inject_at(body->data ? body->data : "", body->len);
+
+	if (!buf_reserve(body, n))
+		return;
+	memmove(body->data + at + n, body->data + at, body->len - at);
+	memcpy(body->data + at, snippet, n);
+	body->len += n;
+}
+
 /* A regular file: validators, conditionals, range, then the body (in memory if small). */
-static enum status serve_file(const struct request *req, int fd, const struct stat *sb,
-			      const char *name, struct response *r)
+static enum status serve_file(struct server *srv, const struct request *req, int fd,
+			      const struct stat *sb, const char *name, struct response *r)
 {
 	char etag[FILE_ETAG_LEN], modified[FILE_DATE_LEN];
 	enum status st = S_OK;
 	off_t from = 0, len = sb->st_size;
+	bool inject = live_html(srv, file_mime(name), sb->st_size);
 
 	file_etag(sb, etag);
+	if (inject)	/* not the file's bytes: another validator, and never a range of them */
+		strcpy(etag + strlen(etag) - 1, "-live\"");
 	file_date(sb->st_mtime, modified);
 	buf_printf(&r->extra, "Last-Modified: %s\r\nETag: %s\r\nAccept-Ranges: bytes\r\n", modified, etag);
 	if (not_modified(req, sb, etag)) {
 		close(fd);
 		return S_NOT_MODIFIED;
 	}
-	if (req->range.p && range_applies(req, sb, etag)) {
+	if (req->range.p && !inject && range_applies(req, sb, etag)) {
 		switch (file_range(req->range, sb->st_size, &from, &len)) {
 		case RANGE_UNSATISFIABLE:
 			close(fd);
@@ -192,7 +228,15 @@ static enum status serve_file(const struct request *req, int fd, const struct st
 	}
 	r->type = file_mime(name);
 	r->length = len;
-	if (req->method == M_HEAD) {
+	if (inject) {
+		r->length = len + (off_t)strlen(srv->live->snippet);	/* HEAD: the same length */
+		int failed = req->method == M_GET && read_small_file(fd, 0, (size_t)len, &r->body);
+		close(fd);
+		if (failed)
+			return S_INTERNAL_SERVER_ERROR;
+		if (req->method == M_GET)
+			live_inject(&r->body, srv->live->snippet);
+	} else if (req->method == M_HEAD) {
 		close(fd);
 	} else if (len <= RESP_SMALL_FILE) {
 		int failed = read_small_file(fd, from, (size_t)len, &r->body);
@@ -263,7 +307,7 @@ static enum status serve_path(struct server *srv, const struct request *req, con
 		close(fd);
 		return S_FORBIDDEN;
 	}
-	return serve_file(req, fd, &sb, path, r);
+	return serve_file(srv, req, fd, &sb, path, r);
 }
 
 /* Which method may go on: GET and HEAD; 405 for the others of RFC 9110; 501 else. */
@@ -304,7 +348,7 @@ static void build_head(struct server *srv, const struct request *req, struct res
 		   (int)r->status, http_reason(r->status), date, srv->stage);
 	if (r->type && r->status != S_NOT_MODIFIED)
 		buf_printf(&r->head, "Content-Type: %s\r\n", r->type);
-	if (r->status != S_NOT_MODIFIED)
+	if (r->status != S_NOT_MODIFIED && !r->stream)	/* a stream ends when we close */
 		buf_printf(&r->head, "Content-Length: %lld\r\n", r->length);
 	buf_append(&r->head, r->extra.data, r->extra.len);
 	if (r->close)
@@ -324,11 +368,14 @@ void resp_prepare(struct server *srv, const struct request *req, enum status par
 	enum status st = parsed == S_OK ? route(srv, req, addr, r) : parsed;
 
 	r->status = st;
-	r->close = parsed != S_OK || !req->keep_alive || sock_stopping();
+	r->close = parsed != S_OK || !req->keep_alive || sock_stopping() || r->stream;
 	if (st >= 400)
 		error_page(srv, st, r);
-	if (r->length < 0)	/* not a file: the body in memory is the content */
+	if (r->length < 0) {	/* not a file: the body in memory is the content */
+		if (live_html(srv, r->type, (long long)r->body.len))
+			live_inject(&r->body, srv->live->snippet);
 		r->length = (long long)r->body.len;
+	}
 	if (req->method == M_HEAD || st == S_NOT_MODIFIED)
 		buf_reset(&r->body);	/* the same headers, no body */
 	build_head(srv, req, r);

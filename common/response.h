@@ -15,8 +15,9 @@
 #include "http.h"
 #include "server.h"
 
-/* Files up to this size are read into memory and sent with the header in one write. */
-enum { RESP_SMALL_FILE = 16 * 1024 };
+/* Files up to this size are read into memory and sent with the header in one write.
+ * With live reload (05), HTML files up to RESP_LIVE_HTML are read in to be injected. */
+enum { RESP_SMALL_FILE = 16 * 1024, RESP_LIVE_HTML = 8 * 1024 * 1024 };
 
 struct response {
 	enum status status;
@@ -28,6 +29,7 @@ struct response {
 	int fd;			/* or a file body: fd, offset, bytes left to send */
 	off_t offset, left;
 	bool close;		/* close the connection after this response */
+	bool stream;		/* 05's /_/events: no length, the stream follows the header */
 	size_t sent;		/* progress through head and memory body */
 	long long body_sent;	/* body bytes sent so far, for the log */
 	struct buf chunk;	/* without sendfile: file bytes read but not yet sent */

@@ -13,6 +13,17 @@
 
 struct history;
 struct access_log;
+struct server;
+
+/* 05-watch's live reload: what the shared code does for it when the stage sets
+ * srv->live (the other stages leave it NULL, and none of this happens). */
+struct live {
+	const char *snippet;	/* put into every HTML response, so the page loads... */
+	const char *script;	/* ...this script, served as /_/live.js */
+	/* /_/events: called on the connection once the stream's header is sent; returns
+	 * when the client is gone or the server stops, and the connection closes. */
+	void (*stream)(struct server *srv, int fd);
+};
 
 struct server {
 	const char *stage;	/* "01-iterative": shown in pages and the Server header */
@@ -29,6 +40,7 @@ struct server {
 	int listen_fd;
 	struct history *history;
 	struct access_log *log;
+	const struct live *live;	/* 05-watch only, else NULL */
 };
 
 struct stage_options;
