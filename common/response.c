@@ -175,13 +175,14 @@ static size_t inject_at(const char *p, size_t n)
 
 	for (size_t t = 0; t < 2; t++)
 		for (size_t i = n; i-- > 0;)
-			if (p[i] == '<' && n - i >= 6 && strncasecmp(p + i, tags[t], 6) == 0)
+			if (p[i] == '<' && n - i >= 6 && strncasecmp(p + i, tags[t], 6) == 0 &&
+			    (n - i == 6 || strchr("> \t\r\n", p[i + 6])))	/* not </bodyx> */
 				return i;
 	return n;
 }
 
 /* Put snippet into the HTML page held in body. */
-static void live_inject(struct buf *body, const char *snippet)
+void live_inject(struct buf *body, const char *snippet)
 {
 	size_t n = strlen(snippet), at = inject_at(body->data ? body->data : "", body->len);
 

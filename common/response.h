@@ -46,4 +46,8 @@ int resp_send(int fd, struct response *r);
 /* For pages.c: start a memory body of type text/html. */
 void resp_html(struct response *r);
 
+/* 05's live reload: put snippet into the HTML page in body, before the last </body>,
+ * else before the last </head>, else at the end (in response.c: it is used there). */
+void live_inject(struct buf *body, const char *snippet);
+
 #endif

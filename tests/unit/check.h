@@ -12,5 +12,6 @@ void test_http(void);
 void test_path(void);
 void test_file(void);
 void test_buf(void);
+void test_live(void);
 
 #endif

@@ -30,6 +30,7 @@ int main(void)
 	test_path();
 	test_file();
 	test_buf();
+	test_live();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
