@@ -78,7 +78,7 @@ static const struct live live = {
 
 static int on_option(int opt, const char *arg, void *ctx)
 {
-	char *end;
+	char *end = NULL;
 	long n = arg ? strtol(arg, &end, 10) : 0;
 
 	(void)ctx;
@@ -95,7 +95,7 @@ static int on_option(int opt, const char *arg, void *ctx)
 		watching = 0;
 		return 0;
 	}
-	if (*end || end == arg || n < 1 || n > 3600 * 1000)
+	if (!end || *end || end == arg || n < 1 || n > 3600 * 1000)
 		return -1;
 	if (opt == 301)
 		interval_ms = (int)n;

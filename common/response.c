@@ -207,6 +207,8 @@ static enum status serve_file(struct server *srv, const struct request *req, int
 		strcpy(etag + strlen(etag) - 1, "-live\"");
 	file_date(sb->st_mtime, modified);
 	buf_printf(&r->extra, "Last-Modified: %s\r\nETag: %s\r\nAccept-Ranges: bytes\r\n", modified, etag);
+	if (srv->live)	/* a reload must ask again for every file: any may have changed */
+		buf_puts(&r->extra, "Cache-Control: no-cache\r\n");
 	if (not_modified(req, sb, etag)) {
 		close(fd);
 		return S_NOT_MODIFIED;
