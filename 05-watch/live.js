@@ -30,7 +30,8 @@
 
   // Point each <link rel=stylesheet> of ours at a fresh URL: the browser fetches it and
   // restyles the page. Only the changed ones, when the page links them; all of ours
-  // otherwise (the change may be in a file that one of them @imports).
+  // otherwise (the change may be in a file that one of them @imports: the server marks
+  // every file no-cache, so the browser asks for that one again too).
   function swapStylesheets(paths) {
     var links = document.querySelectorAll('link[rel~="stylesheet"][href]');
     var ours = [], changed = [];
