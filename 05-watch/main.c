@@ -19,10 +19,12 @@
  *   - the options below: written while parsing the command line, before any thread;
  *   - everything else belongs to the watcher thread alone. */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -129,12 +131,18 @@ static const struct stage_options watch_opts = {
 
 /* ---------------------------------------------------------------- the watcher */
 
+static bool is_css(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 4 && strcmp(path + n - 4, ".css") == 0;
+}
+
 /* watch_wait() calls this for every raw change: gather the burst's distinct paths. */
 static void on_change(void *ctx, const char *path)
 {
 	struct burst *b = ctx;
-	size_t n = strlen(path);
-	bool css = n > 4 && strcmp(path + n - 4, ".css") == 0;
+	bool css = is_css(path);
 
 	for (int i = 0; i < b->count && i < BURST_PATHS; i++)
 		if (strcmp(b->paths[i], path) == 0)
@@ -159,6 +167,34 @@ static void json_string(struct buf *out, const char *s)
 			buf_append(out, s, 1);
 	}
 	buf_puts(out, "\"");
+}
+
+/* Drop the paths of the burst that are gone, unless all are: a save through a temporary
+ * file (sed -i writes "sedXXXXXX", then renames it over the file) leaves only the real
+ * file. A burst that only deleted files still reports them. */
+static void drop_temporaries(const char *root, struct burst *b)
+{
+	char full[PATH_MAX + 256];
+	struct stat st;
+	int kept = 0, n = b->count < BURST_PATHS ? b->count : BURST_PATHS;
+	bool exists[BURST_PATHS];
+
+	for (int i = 0; i < n; i++) {
+		snprintf(full, sizeof full, "%s%s", root, b->paths[i]);
+		exists[i] = lstat(full, &st) == 0;
+		kept += exists[i];
+	}
+	if (kept == 0 || kept == n || b->count > BURST_PATHS)
+		return;
+	b->css = true;
+	for (int i = 0, j = 0; i < n; i++) {
+		if (!exists[i])
+			continue;
+		memmove(b->paths[j], b->paths[i], strlen(b->paths[i]) + 1);
+		b->css = b->css && is_css(b->paths[j]);
+		j++;
+	}
+	b->count = kept;
 }
 
 /* Put the burst on the board as one event, and wake every stream. The event on the wire:
@@ -214,6 +250,7 @@ static void *watcher(void *arg)
 		if (n > 0) {
 			quiet_at = now + debounce_ms;	/* trailing: every change restarts the wait */
 		} else if (burst.count && now >= quiet_at) {
+			drop_temporaries(srv->root, &burst);
 			publish(srv, &burst, ++seq);
 			burst = (struct burst){ .count = 0 };
 		}

@@ -240,7 +240,7 @@ static void watch_tree(struct watch *w, char *rel, size_t len, int depth)
 		if (errno == ENOSPC && !w->full_warned) {
 			w->full_warned = true;
 			fprintf(stderr, "server: inotify watch limit reached (sysctl fs.inotify.max_user_watches): "
-					"changes under %s and other new directories are missed; --watch=poll sees them\n", full);
+					"%s and other directories are not watched; --watch=poll sees every change\n", full);
 		}
 		return;
 	}
@@ -276,6 +276,19 @@ static void watch_tree(struct watch *w, char *rel, size_t len, int depth)
 	closedir(d);
 }
 
+/* Stop watching the directory rel (n bytes) and everything under it. If it was only
+ * renamed inside the root, its new name comes as IN_MOVED_TO and is watched anew. */
+static void forget_tree(struct watch *w, const char *rel, size_t n)
+{
+	for (int wd = 0; wd < w->ndirs; wd++)
+		if (w->dirs[wd] && strncmp(w->dirs[wd], rel, n) == 0 &&
+		    (w->dirs[wd][n] == '\0' || w->dirs[wd][n] == '/')) {
+			inotify_rm_watch(w->fd, wd);
+			free(w->dirs[wd]);
+			w->dirs[wd] = NULL;
+		}
+}
+
 /* One inotify event: report its path, follow new directories. -1: the root is lost. */
 static int notify_event(struct watch *w, const struct inotify_event *ev, watch_fn *fn, void *ctx)
 {
@@ -301,6 +314,8 @@ static int notify_event(struct watch *w, const struct inotify_event *ev, watch_f
 		return 0;
 	if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
 		watch_tree(w, path, n, 1);	/* a new directory: watch it (and what it holds) */
+	if ((ev->mask & IN_ISDIR) && (ev->mask & IN_MOVED_FROM))
+		forget_tree(w, path, n);	/* moved away: maybe out of the root, so stop */
 	fn(ctx, path);
 	return 1;
 }

@@ -199,7 +199,8 @@ void serve_connection(struct server *srv, int fd, const struct sockaddr *sa, soc
 			conn_fail(srv, c, S_REQUEST_TIMEOUT);
 		else if (!c->res.head.len)
 			break;	/* closed, idle too long, or stopping: nothing to answer */
-		bool sent = resp_send(fd, &c->res) == 1, stream = sent && c->res.stream;
+		bool sent = resp_send(fd, &c->res) == 1;
+		bool stream = sent && c->res.stream && c->req.method == M_GET;
 		keep = conn_done(srv, c, sent) && !sock_stopping();
 		if (stream)	/* 05's /_/events: the stream goes on until the client leaves */
 			srv->live->stream(srv, fd);

@@ -107,11 +107,11 @@ static int handle_extra(int c, const char *arg, const struct stage_options *extr
 static void parse_args(struct server *srv, int argc, char **argv, const struct stage_options *extra)
 {
 	struct option all[N_SHARED + N_EXTRA_MAX + 1];
-	int c;
+	int c, which = -1;
 
 	build_table(all, extra);
 	opterr = 0;	/* we say what is wrong ourselves, in one line */
-	while ((c = getopt_long(argc, argv, ":p:b:r:l:e:t:qh", all, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:b:r:l:e:t:qh", all, &which)) != -1) {
 		switch (c) {
 		case 'p': srv->port = optarg; break;
 		case 'b': srv->bind = optarg; break;
@@ -133,7 +133,8 @@ static void parse_args(struct server *srv, int argc, char **argv, const struct s
 		default:
 			if (c >= 256 && handle_extra(c, optarg, extra) == 0)
 				break;
-			die(2, "bad value '%s' for option '%s' (see --help)", optarg ? optarg : "", argv[optind - 1]);
+			die(2, "bad value '%s' for option '--%s' (see --help)", optarg ? optarg : "",
+			    which >= 0 ? all[which].name : "?");
 		}
 	}
 	if (optind < argc)

@@ -100,7 +100,7 @@ enum status pages_serve(struct server *srv, const struct request *req, const cha
 		buf_puts(&r->body, srv->live->script);
 	} else if (srv->live && strcmp(path, "/_/events") == 0) {
 		r->type = "text/event-stream";	/* the stream itself follows the header */
-		r->stream = req->method == M_GET;
+		r->stream = true;		/* (HEAD: the same header, then nothing) */
 	} else
 		return S_NOT_FOUND;
 	buf_puts(&r->extra, "Cache-Control: no-store\r\n");
