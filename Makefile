@@ -5,7 +5,8 @@
 #   make test       unit tests of common/ and bats end-to-end tests of every stage
 #   make sanitize   the same tests against an ASan+UBSan build (in build/san/)
 #   make tsan       the tests of the threaded stages against a ThreadSanitizer build
-#   make bench      the client and wrk against the stages and the peers installed
+#   make bench      the client and wrk against the stages and the peers installed, and
+#                   05-watch's change-to-event latency and polling cost (tests/bench-watch)
 #   make clean      remove every build output
 
 CC      ?= cc
@@ -138,6 +139,7 @@ tsan:
 
 bench: all
 	BIN=$(OUT) STAGES="$(STAGES)" tests/bench
+	$(if $(filter 05-watch,$(STAGES)),BIN=$(OUT) tests/bench-watch)
 
 clean:
 	rm -rf build $(PROGRAMS) $(STAGES:%=%/server) 0[1-5]-*/server-break-*
