@@ -96,7 +96,7 @@ static int on_option(int opt, const char *arg, void *ctx)
 		return -1;
 	if (opt == 256 && n >= 1)
 		max_threads = (int)n;
-	else if (opt == 257)
+	else if (opt == 257 && n <= 4096)
 		pool_size = (int)n;
 	else if (opt == 258 && n * 1024 >= PTHREAD_STACK_MIN)
 		stack_kib = n;
@@ -115,7 +115,7 @@ static struct stage_options stage_opts = {
 	.longopts = longopts,
 	.usage = "      --max-threads N   at most N connections served at once (default 1024)\n"
 		 "      --pool N          N threads made at start take connections from a queue\n"
-		 "                        (default 0: a new thread for every connection)\n"
+		 "                        (at most 4096; default 0: a new thread for every connection)\n"
 		 "      --stack-size KIB  each thread's stack, in KiB (default 64)\n",
 	.handle = on_option,
 };
