@@ -338,7 +338,10 @@ int threads_main(struct server *srv, int argc, char **argv, const struct threads
 	 * only the pages a thread touches cost memory, but 1000 of them would reserve 8 GiB. */
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_attr_setstacksize(&attr, (size_t)stack_kib * 1024) != 0)
+	size_t stack = (size_t)stack_kib * 1024;
+	if (stack < PTHREAD_STACK_MIN)	/* 64 KiB is below the minimum on some machines (arm64) */
+		stack = PTHREAD_STACK_MIN;
+	if (pthread_attr_setstacksize(&attr, stack) != 0)
 		die(2, "--stack-size %ld: too small or not a multiple of the page size", stack_kib);
 
 	sigemptyset(&stops);
