@@ -122,8 +122,9 @@ static struct stage_options stage_opts = {
 
 static const struct threads_extra *extra;	/* what a stage built on this one adds */
 
-/* The bookkeeping after a connection ends, the same in both modes. */
-static void served(struct handover *h)
+/* The bookkeeping after a connection ends, the same in both modes. `leaving`: the
+ * thread ends with its connection (a thread per connection), so a place is free. */
+static void served(struct handover *h, bool leaving)
 {
 #ifdef BREAK_NOLOCK
 	team.served++;		/* BROKEN on purpose: two threads can lose an update */
@@ -133,6 +134,10 @@ static void served(struct handover *h)
 #ifndef BREAK_NOLOCK
 	team.served++;
 #endif
+	if (leaving) {
+		team.live--;
+		pthread_cond_signal(&team.room);
+	}
 	pthread_mutex_unlock(&team.lock);
 }
 
@@ -144,11 +149,7 @@ static void *connection_thread(void *arg)
 	/* begin connection-thread */
 	log_set_thread(h->number);
 	serve_connection(h->srv, h->fd, (struct sockaddr *)&h->peer, h->len);
-	served(h);
-	pthread_mutex_lock(&team.lock);
-	team.live--;
-	pthread_cond_signal(&team.room);
-	pthread_mutex_unlock(&team.lock);
+	served(h, true);
 	free(h);
 	/* end connection-thread */
 	return NULL;
@@ -178,7 +179,7 @@ static void *pool_thread(void *arg)
 		pthread_mutex_unlock(&team.lock);
 
 		serve_connection(h->srv, h->fd, (struct sockaddr *)&h->peer, h->len);
-		served(h);
+		served(h, false);
 		pthread_mutex_lock(&team.lock);
 	}
 	/* end pool-loop */
@@ -232,8 +233,8 @@ static bool wait_for_room(void)
 /* Give fd to a thread: queue it for the pool, or make a thread for it. */
 static void hand_over(struct server *srv, int fd, struct sockaddr_storage *peer, socklen_t len)
 {
-	pthread_mutex_lock(&team.lock);
 	if (pool_size) {
+		pthread_mutex_lock(&team.lock);
 		int tail = (team.head + team.queued) % team.size;
 		team.queue[tail] = (struct handover){ .fd = fd, .peer = *peer, .len = len };
 		team.queued++;
@@ -246,20 +247,25 @@ static void hand_over(struct server *srv, int fd, struct sockaddr_storage *peer,
 	pthread_t tid;
 	int err = ENOMEM;
 	if (h) {
+		pthread_mutex_lock(&team.lock);	/* take a place: wait_for_room() saw one */
 		*h = (struct handover){ srv, fd, *peer, len, 0, ++team.created };
-		while (team.serving[h->slot] >= 0)	/* wait_for_room() saw a free slot */
+		while (team.serving[h->slot] >= 0)
 			h->slot++;
 		team.serving[h->slot] = fd;
 		team.live++;
 		if (team.live > team.peak)
 			team.peak = team.live;
+		pthread_mutex_unlock(&team.lock);
+		/* Not under the lock: making a thread takes a while (a stack to map, a task
+		 * to clone), and every thread that ends needs the lock meanwhile. */
 		err = pthread_create(&tid, &attr, connection_thread, h);
 		if (err) {
+			pthread_mutex_lock(&team.lock);
 			team.serving[h->slot] = -1;
 			team.live--;
+			pthread_mutex_unlock(&team.lock);
 		}
 	}
-	pthread_mutex_unlock(&team.lock);
 	if (err) {
 		fprintf(stderr, "server: cannot start a thread (%s): connection closed\n", strerror(err));
 		free(h);
