@@ -16,7 +16,10 @@
 
 #include "watch.h"
 
-enum { MAX_DEPTH = 64 };	/* deeper directories are not watched */
+enum {
+	MAX_DEPTH = 64,		/* deeper directories are not watched */
+	ROOT_CHECK_MS = 1000,	/* inotify: how often to make sure the root is still there */
+};
 
 /* One file or directory as a scan saw it. */
 struct entry {
@@ -157,7 +160,8 @@ static void scan(struct watch *w, struct snapshot *s)
 	char rel[PATH_MAX] = "";
 
 	scan_dir(s, w->root, rel, 0, 0);
-	qsort(s->e, s->n, sizeof *s->e, by_path);
+	if (s->n)	/* an empty tree has no array at all, and qsort() wants one */
+		qsort(s->e, s->n, sizeof *s->e, by_path);
 }
 
 /* Walk two sorted scans side by side: a path in one only was created or deleted; in
@@ -330,8 +334,18 @@ static int notify_wait(struct watch *w, int timeout_ms, int stop_fd, watch_fn *f
 	struct pollfd p[2] = { { w->fd, POLLIN, 0 }, { stop_fd, POLLIN, 0 } };
 	int changes = 0;
 
-	if (poll(p, 2, timeout_ms) <= 0 || (p[1].revents & POLLIN))
-		return 0;	/* timeout, or stopping */
+	/* Look at the root at least once a second: we keep it open (srv->root_fd), and
+	 * while a directory is open the kernel does not say it was deleted (no
+	 * IN_DELETE_SELF until the last reference goes), nor that another took its name. */
+	if (timeout_ms < 0 || timeout_ms > ROOT_CHECK_MS)
+		timeout_ms = ROOT_CHECK_MS;
+	int ready = poll(p, 2, timeout_ms);
+	if (ready > 0 && (p[1].revents & POLLIN))
+		return 0;	/* stopping */
+	if (root_lost(w, err, errsize))
+		return -1;
+	if (ready <= 0)
+		return 0;	/* nothing happened */
 	for (;;) {
 		ssize_t got = read(w->fd, buf.bytes, sizeof buf.bytes);
 		if (got <= 0)
