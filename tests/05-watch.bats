@@ -1,0 +1,787 @@
+#!/usr/bin/env bats
+# 05-watch: 04-threads' server plus live reload. The lessons these tests pin down: a
+# change under the root reaches every open /_/events stream as exactly one Server-Sent
+# Event per burst (a trailing debounce: not before the burst has been quiet for
+# --debounce, and soon after), with inotify and with polling alike; editor temporaries,
+# dotfiles and dot-directories never make an event; a stylesheet-only burst says
+# css:true; new directories are watched as they appear; fifty streams all get the same
+# event and ordinary requests are still answered at once; an idle stream gets heartbeat
+# comments; HTML responses (files, listings, error and built-in pages) carry the script
+# before the last </body> (else </head>, else at the end) with a Content-Length, ETag,
+# HEAD and Range that agree with it, while other files are served byte for byte;
+# --no-watch is 04 again. And the hostile side: a client that never reads, hundreds
+# that vanish, files that appear and vanish during scans, a root deleted or replaced
+# under the server: it reports what it can, keeps serving and exits 0 on SIGTERM.
+#
+# The file's server serves a root that no test changes (the injection tests). Every
+# test that changes files starts its own server on its own copy of a small root, and
+# teardown() stops it. The watcher tests run once per backend: inotify, and polling
+# with --interval 200. No test sleeps to synchronise: it waits (bounded) for bytes on a
+# stream, a log line or a count in /proc. The only waits for something *not* to happen
+# ("exactly one event", "no event") are short and bounded: a debounce window and more.
+
+# bats file_tags=stage:05-watch
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+load fixtures
+
+SNIPPET='<script src="/_/live.js"></script>'
+# How late an event may come beyond debounce + interval: a slow, shared machine and
+# the sanitizer builds need slack; a broken debounce misses it by far more.
+MARGIN_MS=5000
+
+# The injection cases: NAME|PAGE, where @ marks the place the script must go (the file
+# itself is PAGE without the @).
+INJECT_CASES=(
+  'body.html|<!doctype html>\n<html><head><title>body</title></head>\n<body><!-- </body> in a comment --><p>BODY-CASE</p>\n@</body>\n</html>\n'
+  'head.html|<!doctype html>\n<html><head><title>head only</title>@</head>\n<p>HEAD-CASE</p>\n'
+  'neither.html|<p>NEITHER-CASE: no head, no body</p>\n@'
+  'upper.html|<!DOCTYPE HTML>\n<HTML><HEAD><TITLE>upper</TITLE></HEAD>\n<BODY><P>UPPER-CASE</P>@</BODY></HTML>\n'
+  'mixed.htm|<html><Head></Head><Body>MIXED-CASE@</bOdY ></html>\n'
+  'empty.html|@'
+)
+
+setup_file() {
+  local t=$BATS_FILE_TMPDIR case
+  # The template every watcher test copies: small, with a dot-directory in it.
+  mkdir -p "$t/template/.git/objects/ab"
+  (cd "$t/template" &&
+    printf '<!doctype html><title>home</title><body><p>HOME</p></body>\n' >index.html &&
+    printf '<!doctype html><title>page</title><body><p>PAGE-MARKER</p></body>\n' >page.html &&
+    printf 'body { color: black }\n' >style.css &&
+    printf 'FILE-MARKER\n' >file.txt &&
+    printf 'ref: refs/heads/main\n' >.git/HEAD &&
+    printf 'blob\n' >.git/objects/ab/cdef)
+
+  # The root of the file's server: the injection cases and what must not be touched.
+  WWW=$t/www
+  mkdir -p "$WWW/list/sub"
+  for case in "${INJECT_CASES[@]}"; do
+    # shellcheck disable=SC2059 # the cases hold printf escapes on purpose
+    printf "${case#*|}" | tr -d @ >"$WWW/${case%%|*}"
+  done
+  (cd "$WWW" &&
+    printf 'body { color: black } /* CSS-MARKER </body> */\n' >style.css &&
+    printf 'TXT-MARKER </body> </head>\n' >notes.txt &&
+    printf 'FILE-MARKER\n' >file.txt &&
+    printf 'IN-A-LIST\n' >list/a.txt &&
+    { printf '<!doctype html><body>\n'; head -c $((9 * 1024 * 1024)) /dev/zero | tr '\0' x; printf '</body>\n'; } >big.html)
+  export WWW
+  start_server -t 5 -r "$WWW"
+  export FILE_SERVER_PID=$SERVER_PID FILE_URL=$URL
+}
+
+teardown_file() {
+  stop_server
+}
+
+setup() {
+  reply_files
+  declare -g -A BG=()
+  URL=$FILE_URL
+}
+
+teardown() {
+  exec 7>&- 8>&-
+  local pid
+  for pid in "${BG[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [ -n "${SERVER_PID:-}" ] && [ "$SERVER_PID" != "$FILE_SERVER_PID" ]; then
+    stop_server
+  fi
+}
+
+# ---------------------------------------------------------------- helpers
+
+# own_root: this test's own copy of the template root, in $DOC.
+own_root() {
+  DOC=$BATS_TEST_TMPDIR/root
+  cp -a "$BATS_FILE_TMPDIR/template" "$DOC"
+}
+
+# use_backend KIND: the watcher options for KIND (inotify or poll), and the times they
+# imply. Polling gets a debounce longer than its interval: a burst that straddles two
+# scans is then still one burst (with a shorter debounce it would become two events).
+use_backend() {
+  case $1 in
+    inotify) WATCH_OPTS=(--watch inotify --debounce 150) DEBOUNCE=150 INTERVAL=0 ;;
+    poll) WATCH_OPTS=(--watch poll --interval 200 --debounce 300) DEBOUNCE=300 INTERVAL=200 ;;
+    *) echo "no backend '$1'"; return 1 ;;
+  esac
+}
+
+# watch_server KIND [ARGS...]: a server of this test's own on its own root ($DOC),
+# watching with KIND, and one stream, "ev", already open on it.
+watch_server() {
+  use_backend "$1"
+  shift
+  own_root
+  start_server -t 5 -r "$DOC" "${WATCH_OPTS[@]}" "$@"
+  open_stream ev
+}
+
+stream_file() {
+  echo "$BATS_TEST_TMPDIR/$1.out"
+}
+
+# open_stream NAME: a client of /_/events in the background (60 s at most), what it
+# receives in $(stream_file NAME); returns once the hello has come. The server accepts
+# only after its watcher is in place, so from then on every change is seen.
+open_stream() {
+  local limit=$(($(now_ms) + 15000))
+  in_background "$1" curl -sS -N --noproxy '*' --max-time 60 "${URL}_/events"
+  until grep -q -x 'event: hello' "$(stream_file "$1")"; do
+    if [ "$(now_ms)" -ge "$limit" ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      kill -0 "$SERVER_PID" 2>/dev/null && echo "no hello on stream $1 within 15 s:" ||
+        echo "no hello on stream $1: the server has died"
+      cat "$(stream_file "$1")"
+      return 1
+    fi
+    sleep 0.05
+  done
+}
+
+# changes NAME: how many change events stream NAME has received.
+changes() {
+  grep -c -x 'event: change' "$(stream_file "$1")" 2>/dev/null || true
+}
+
+# event_data NAME N: the data of the Nth change event on stream NAME.
+event_data() {
+  grep -A 1 -x 'event: change' "$(stream_file "$1")" | grep '^data: ' | sed -n "$2p" | cut -c 7-
+}
+
+# mark_change: the time just before the test changes something (for expect_change).
+mark_change() {
+  T0=$(now_ms)
+}
+
+# expect_change NAME N [DATA [ID]]: change event N reaches stream NAME, and with it no
+# other: not before the debounce has passed since mark_change (a trailing debounce
+# cannot be quicker) and within debounce + interval + margin. Its data is DATA when
+# given (and not empty), its id ID (default N: the server's Nth event).
+expect_change() {
+  local name=$1 n=$2 id=${4:-$2} limit=$((T0 + DEBOUNCE + INTERVAL + MARGIN_MS)) latency data
+  until [ "$(changes "$name")" -ge "$n" ]; do
+    [ "$(now_ms)" -lt "$limit" ] ||
+      { echo "no change event $n on stream $name within $((limit - T0)) ms:"; cat "$(stream_file "$name")"; return 1; }
+    sleep 0.02
+  done
+  latency=$(($(now_ms) - T0))
+  data=$(event_data "$name" "$n")
+  echo "event $n on $name after about $latency ms: $data"
+  [ "$(changes "$name")" -eq "$n" ] ||
+    { echo "expected $n events, got $(changes "$name"):"; cat "$(stream_file "$name")"; return 1; }
+  [ "$latency" -ge "$DEBOUNCE" ] || { echo "it came before the debounce ($DEBOUNCE ms) was over"; return 1; }
+  grep -q -x "id: $id" "$(stream_file "$name")" || { echo "no 'id: $id' line"; cat "$(stream_file "$name")"; return 1; }
+  [ -z "${3:-}" ] || [ "$data" = "$3" ] || { echo "expected data: $3"; return 1; }
+}
+
+# no_more NAME N: stream NAME still has N change events a whole debounce window (and a
+# scan, and some slack) later. A bounded wait for something not to happen.
+no_more() {
+  local end=$(($(now_ms) + DEBOUNCE + INTERVAL + 400))
+  while [ "$(now_ms)" -lt "$end" ]; do
+    [ "$(changes "$1")" -eq "$2" ] ||
+      { echo "expected $2 change events on $1, got $(changes "$1"):"; cat "$(stream_file "$1")"; return 1; }
+    sleep 0.05
+  done
+}
+
+# quiet_for NAME MS [SECS]: waits (SECS at most, default 10) until stream NAME has had
+# no new change event for MS ms.
+quiet_for() {
+  local limit=$(($(now_ms) + ${3:-10} * 1000)) n since
+  n=$(changes "$1") since=$(now_ms)
+  while [ $(($(now_ms) - since)) -lt "$2" ]; do
+    [ "$(now_ms)" -lt "$limit" ] || { echo "stream $1 never went quiet: $(changes "$1") events"; return 1; }
+    sleep 0.05
+    if [ "$(changes "$1")" -ne "$n" ]; then
+      n=$(changes "$1") since=$(now_ms)
+    fi
+  done
+}
+
+# quick_get [URL]: a GET (default /file.txt) that answers 200 within 3 s (a blocked
+# server would not answer at all; the slack is for a loaded machine).
+quick_get() {
+  local start code url=${1:-${URL}file.txt}
+  start=$(now_ms)
+  code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "$url") || true
+  ELAPSED=$(($(now_ms) - start))
+  echo "GET $url: $code in $ELAPSED ms"
+  [ "$code" = 200 ] || return 1
+  [ "$ELAPSED" -lt 3000 ] || { echo "answered only after $ELAPSED ms"; return 1; }
+}
+
+# threads PID: how many threads the process PID has.
+threads() {
+  local t=(/proc/"$1"/task/*)
+  echo "${#t[@]}"
+}
+
+threads_at_most() { [ "$(threads "$1")" -le "$2" ]; }
+
+# count_at_least FILE ERE N: FILE has at least N lines matching ERE.
+count_at_least() { [ "$(grep -a -c -E -e "$2" "$1" 2>/dev/null || true)" -ge "$3" ]; }
+
+# streams_with ERE: how many of the streams s1, s2, ... have a line matching ERE.
+streams_with() {
+  grep -l -E -e "$1" "$BATS_TEST_TMPDIR"/s[0-9]*.out 2>/dev/null | wc -l
+}
+
+# every_stream_has COUNT ERE: all COUNT streams s1, s2, ... have a line matching ERE.
+every_stream_has() { [ "$(streams_with "$2")" -ge "$1" ]; }
+
+# expect_page_with_script FILE: a 200 HTML page whose body is FILE (the script in its
+# place), counted exactly by Content-Length.
+expect_page_with_script() {
+  expect_status 200
+  expect_header_match Content-Type '^text/html'
+  expect_length_matches_body
+  cmp "$1" "$BODY" || { echo "expected:"; cat "$1"; echo; echo "got:"; cat "$BODY"; return 1; }
+}
+
+# script_count: how many times the script is in the body.
+script_count() {
+  grep -a -o -F "$SNIPPET" "$BODY" | wc -l
+}
+
+# ---------------------------------------------------------------- one change, one event
+
+one_change() {
+  watch_server "$1"
+  mark_change
+  printf '<p>edited</p>\n' >>"$DOC/page.html"
+  expect_change ev 1 '{"path":"/page.html","paths":["/page.html"],"css":false}'
+  no_more ev 1
+  wait_for_grep "$SERVER_ERR" '^live: /page\.html changed: event 1$'
+  # The next change is the next event, with the next id.
+  mark_change
+  printf 'NEW\n' >"$DOC/fresh.txt"
+  expect_change ev 2 '{"path":"/fresh.txt","paths":["/fresh.txt"],"css":false}'
+  no_more ev 2
+}
+
+# bats test_tags=stage:05-watch,watch,inotify
+@test "inotify: one change is one event, after the debounce and soon; the next is event 2" {
+  one_change inotify
+}
+
+# bats test_tags=stage:05-watch,watch,poll
+@test "poll: one change is one event, after the debounce and soon; the next is event 2" {
+  one_change poll
+}
+
+# An editor's save: a temporary file written, renamed over the page, its mode set; and
+# vim's way (4913 probe, backup~, new file, chmod, backup removed). Each step here is a
+# process of its own, and a loaded machine can leave a gap of 100 ms between two: a
+# longer debounce keeps the burst one burst (the lesson of --debounce).
+editor_save() {
+  local debounce=400
+  [ "$1" = inotify ] || debounce=500
+  watch_server "$1" --debounce "$debounce"
+  DEBOUNCE=$debounce
+  mark_change
+  printf '<p>saved</p>\n' >"$DOC/page.html.tmp"
+  mv -f "$DOC/page.html.tmp" "$DOC/page.html"
+  chmod 600 "$DOC/page.html"
+  # The temporary is gone by the time the burst ends: the event names the page alone.
+  expect_change ev 1 '{"path":"/page.html","paths":["/page.html"],"css":false}'
+  no_more ev 1
+
+  mark_change
+  : >"$DOC/4913"
+  rm "$DOC/4913"
+  mv "$DOC/page.html" "$DOC/page.html~"
+  printf '<p>saved by vim</p>\n' >"$DOC/page.html"
+  chmod 644 "$DOC/page.html"
+  rm "$DOC/page.html~"
+  expect_change ev 2 '{"path":"/page.html","paths":["/page.html"],"css":false}'
+  no_more ev 2
+}
+
+# bats test_tags=stage:05-watch,watch,inotify,debounce
+@test "inotify: an editor's save (write a temporary, rename over, chmod) is one event" {
+  editor_save inotify
+}
+
+# bats test_tags=stage:05-watch,watch,poll,debounce
+@test "poll: an editor's save (write a temporary, rename over, chmod) is one event" {
+  editor_save poll
+}
+
+# ---------------------------------------------------------------- what is ignored
+
+# Changes to ignored files, then at once a real one. Had any ignored change been
+# reported, it would be in that same burst (its paths) or in an earlier event (then
+# event 1 would not be the page's): either way the check below sees it.
+ignored_files() {
+  watch_server "$1"
+  mark_change
+  (cd "$DOC" &&
+    printf x >.hidden && printf y >>.hidden &&
+    printf x >page.html~ && printf x >.page.html.swp && printf x >'#page.html#' &&
+    printf x >./4913 && printf x >.#page.html &&
+    printf 'ref: refs/heads/other\n' >.git/HEAD && printf x >.git/objects/ab/new &&
+    mkdir -p .cache/deep && printf x >.cache/deep/file.html && printf x >.cache/top.css &&
+    chmod 600 .hidden page.html~ &&
+    rm -f 4913 '#page.html#' .#page.html && mv .page.html.swp .page.html.swx &&
+    rm -rf .git/objects/ab)
+  printf '<p>real</p>\n' >>"$DOC/page.html"
+  expect_change ev 1 '{"path":"/page.html","paths":["/page.html"],"css":false}'
+  no_more ev 1
+}
+
+# bats test_tags=stage:05-watch,watch,inotify,ignore
+@test "inotify: dotfiles, editor temporaries and .git/ make no event; a real change then does" {
+  ignored_files inotify
+}
+
+# bats test_tags=stage:05-watch,watch,poll,ignore
+@test "poll: dotfiles, editor temporaries and .git/ make no event; a real change then does" {
+  ignored_files poll
+}
+
+# ---------------------------------------------------------------- what the event says
+
+css_and_dirs() {
+  watch_server "$1"
+  mark_change
+  printf 'p { color: red }\n' >>"$DOC/style.css"
+  expect_change ev 1 '{"path":"/style.css","paths":["/style.css"],"css":true}'
+  mark_change
+  printf '<p>html</p>\n' >>"$DOC/page.html"
+  expect_change ev 2 '{"path":"/page.html","paths":["/page.html"],"css":false}'
+  # A stylesheet and a page in one burst: the page must reload, so css is false.
+  mark_change
+  printf 'a { color: blue }\n' >>"$DOC/style.css"
+  printf '<p>both</p>\n' >>"$DOC/page.html"
+  expect_change ev 3
+  local data
+  data=$(event_data ev 3)
+  [[ $data == *'"/style.css"'* && $data == *'"/page.html"'* && $data == *'"css":false}' ]] ||
+    { echo "expected both paths and css:false"; false; }
+
+  # A new directory, then a file in it: inotify must have started watching it.
+  mark_change
+  mkdir "$DOC/newdir"
+  expect_change ev 4 '{"path":"/newdir","paths":["/newdir"],"css":false}'
+  mark_change
+  printf '<p>new</p>\n' >"$DOC/newdir/new.html"
+  expect_change ev 5 '{"path":"/newdir/new.html","paths":["/newdir/new.html"],"css":false}'
+  # Two levels at once, then a stylesheet two levels down.
+  mark_change
+  mkdir -p "$DOC/a/b"
+  expect_change ev 6
+  [[ $(event_data ev 6) == '{"path":"/a",'* ]] || { echo "expected the event to name /a first"; false; }
+  mark_change
+  printf 'b {}\n' >"$DOC/a/b/deep.css"
+  expect_change ev 7 '{"path":"/a/b/deep.css","paths":["/a/b/deep.css"],"css":true}'
+  # A deletion is a change too.
+  mark_change
+  rm "$DOC/newdir/new.html"
+  expect_change ev 8 '{"path":"/newdir/new.html","paths":["/newdir/new.html"],"css":false}'
+  no_more ev 8
+}
+
+# bats test_tags=stage:05-watch,watch,inotify,css
+@test "inotify: css:true only for a stylesheet-only burst; new directories are watched" {
+  css_and_dirs inotify
+}
+
+# bats test_tags=stage:05-watch,watch,poll,css
+@test "poll: css:true only for a stylesheet-only burst; new directories are watched" {
+  css_and_dirs poll
+}
+
+# ---------------------------------------------------------------- many streams
+
+fifty_streams() {
+  local n=50 i same
+  watch_server "$1" -q
+  for ((i = 1; i <= n; i++)); do
+    in_background "s$i" curl -sS -N --noproxy '*' --max-time 60 "${URL}_/events"
+  done
+  wait_until 30 every_stream_has "$n" '^event: hello$' ||
+    { echo "$(streams_with '^event: hello$') of $n streams got their hello; threads: $(threads "$SERVER_PID")"; false; }
+  echo "$n streams open; the server has $(threads "$SERVER_PID") threads"
+  quick_get
+  mark_change
+  printf '<p>for everyone</p>\n' >>"$DOC/page.html"
+  expect_change ev 1 '{"path":"/page.html","paths":["/page.html"],"css":false}'
+  wait_until 15 every_stream_has "$n" '^data: \{"path"' ||
+    { echo "$(streams_with '^data: \{"path"') of $n streams got the event"; false; }
+  # Each stream: one event, id 1, the same data as ev's.
+  grep -c -x 'event: change' "$BATS_TEST_TMPDIR"/s[0-9]*.out | grep -v ':1$' && { echo "^ not one event each"; false; }
+  grep -L -x 'id: 1' "$BATS_TEST_TMPDIR"/s[0-9]*.out | grep . && { echo "^ lack id: 1"; false; }
+  same=$(grep -h -x -F "data: $(event_data ev 1)" "$BATS_TEST_TMPDIR"/s[0-9]*.out | wc -l)
+  [ "$same" -eq "$n" ] || { echo "$same streams got ev's data"; false; }
+  quick_get
+  quick_get "${URL}page.html"
+}
+
+# bats test_tags=stage:05-watch,streams,inotify
+@test "inotify: 50 streams all get the same event; a GET is answered at once meanwhile" {
+  fifty_streams inotify
+}
+
+# bats test_tags=stage:05-watch,streams,poll
+@test "poll: 50 streams all get the same event; a GET is answered at once meanwhile" {
+  fifty_streams poll
+}
+
+# bats test_tags=stage:05-watch,streams,heartbeat
+@test "--heartbeat 1: an idle stream gets ': heartbeat' comment lines" {
+  watch_server inotify --heartbeat 1
+  wait_until 10 count_at_least "$(stream_file ev)" '^: heartbeat$' 2 ||
+    { cat "$(stream_file ev)"; false; }
+  cat "$(stream_file ev)"
+  [ "$(changes ev)" -eq 0 ]
+  # Heartbeats are comments between events: a change still comes as usual.
+  mark_change
+  printf 'x\n' >>"$DOC/file.txt"
+  expect_change ev 1 '{"path":"/file.txt","paths":["/file.txt"],"css":false}'
+}
+
+# bats test_tags=stage:05-watch,streams,http
+@test "/_/events: an SSE stream: its headers, retry, hello with the server id; HEAD does not stream" {
+  in_background sse curl -sS -N --noproxy '*' --max-time 60 -D "$HEAD" -o "$BODY" "${URL}_/events"
+  wait_for_grep "$BODY" '^data: ' 15
+  cat -v "$HEAD" "$BODY"
+  STATUS=$(head -n 1 "$HEAD" | cut -d' ' -f2)
+  expect_status 200
+  expect_header Content-Type text/event-stream
+  expect_header Cache-Control no-store
+  expect_closing
+  expect_no_header Content-Length
+  [ "$(sed -n 1p "$BODY")" = 'retry: 1000' ] && [ "$(sed -n 2p "$BODY")" = 'event: hello' ] ||
+    { echo "expected retry: 1000, then event: hello"; false; }
+  sed -n 3p "$BODY" | grep -q -E '^data: \{"server":"[^"]+"\}$' || { echo "no server id in the hello"; false; }
+  running sse
+  # HEAD: GET's header, then nothing: no stream follows, the connection closes.
+  grep -a -v -i '^date:' "$HEAD" >"$BATS_TEST_TMPDIR/get-head"
+  req HEAD /_/events
+  expect_status 200
+  grep -a -v -i '^date:' "$HEAD" >"$BATS_TEST_TMPDIR/head-head"
+  diff "$BATS_TEST_TMPDIR/get-head" "$BATS_TEST_TMPDIR/head-head" || { echo "HEAD and GET headers differ"; false; }
+  expect_empty_body
+  expect_reply_lacks 'retry:'
+}
+
+# ---------------------------------------------------------------- the injected script
+
+# bats test_tags=stage:05-watch,inject
+@test "the script goes before the last </body>, else </head>, else at the end; Content-Length counts it" {
+  local case name page
+  for case in "${INJECT_CASES[@]}"; do
+    name=${case%%|*} page=${case#*|}
+    # shellcheck disable=SC2059
+    printf "${page//@/$SNIPPET}" >"$BATS_TEST_TMPDIR/expected"
+    fetch "/$name"
+    expect_page_with_script "$BATS_TEST_TMPDIR/expected"
+    [ "$(script_count)" -eq 1 ] || { echo "the script is in /$name $(script_count) times"; false; }
+    expect_header_match ETag '-live"$'
+  done
+}
+
+# bats test_tags=stage:05-watch,inject,http
+@test "injected pages: HEAD has GET's headers; a Range gets the whole page (200); If-None-Match -> 304" {
+  local name etag
+  for name in body.html neither.html upper.html; do
+    fetch "/$name"
+    expect_status 200
+    grep -a -v -i '^date:' "$HEAD" >"$BATS_TEST_TMPDIR/get-head"
+    cp "$BODY" "$BATS_TEST_TMPDIR/whole"
+    etag=$(hdr ETag)
+    fetch "/$name" -I
+    expect_status 200
+    grep -a -v -i '^date:' "$HEAD" >"$BATS_TEST_TMPDIR/head-head"
+    diff "$BATS_TEST_TMPDIR/get-head" "$BATS_TEST_TMPDIR/head-head" || { echo "HEAD and GET headers differ"; false; }
+    # A range of the injected page would be a range of bytes no file holds: the whole
+    # page comes instead, as a 200.
+    fetch "/$name" -r 0-9
+    expect_status 200
+    expect_no_header Content-Range
+    expect_length_matches_body
+    expect_body_is "$BATS_TEST_TMPDIR/whole"
+    fetch "/$name" -H "If-None-Match: $etag"
+    expect_status 304
+    expect_empty_body
+    fetch "/$name" -H 'If-None-Match: "something-else"'
+    expect_status 200
+  done
+}
+
+# bats test_tags=stage:05-watch,inject
+@test "other files are served byte for byte: CSS and text (even holding </body>), a Range of them, a 9 MiB page" {
+  local name
+  for name in style.css notes.txt file.txt list/a.txt; do
+    fetch "/$name"
+    expect_served "$WWW/$name"
+    expect_reply_lacks live.js
+    [[ $(hdr ETag) != *-live\" ]] || { echo "a file served as it is has the live ETag"; false; }
+  done
+  fetch /notes.txt -r 0-9
+  expect_status 206
+  expect_header Content-Range "bytes 0-9/$(wc -c <"$WWW/notes.txt")"
+  [ "$(cat "$BODY")" = "$(head -c 10 "$WWW/notes.txt")" ]
+  # A page too big to read into memory is served as it is (a stated limit).
+  fetch /big.html
+  expect_served "$WWW/big.html"
+}
+
+# bats test_tags=stage:05-watch,inject
+@test "listings, error pages, redirects and built-in pages carry the script, once, before </body>" {
+  local path code length
+  for path in /list/ /no-such-page.html /list /_/info /_/history; do
+    case $path in /list/ | /_/*) code=200 ;; /list) code=301 ;; *) code=404 ;; esac
+    fetch "$path"
+    expect_status "$code"
+    expect_header_match Content-Type '^text/html'
+    expect_length_matches_body
+    [ "$(script_count)" -eq 1 ] || { echo "the script is in $path $(script_count) times"; false; }
+    # The 301 page has no </body> (nor </head>): the script ends it.
+    if [ "$code" = 301 ]; then
+      [ "$(tail -c ${#SNIPPET} "$BODY")" = "$SNIPPET" ] || { echo "the body does not end with the script"; false; }
+    else
+      [ "$(tail -c $((${#SNIPPET} + 15)) "$BODY")" = "$SNIPPET</body></html>" ] ||
+        { echo "the body does not end with the script and </body></html>"; false; }
+    fi
+    # HEAD: the same length, no body (the built-in pages change from one request to
+    # the next: the thread that served, the history itself).
+    case $path in /_/*) continue ;; esac
+    length=$(wc -c <"$BODY")
+    fetch "$path" -I
+    expect_status "$code"
+    expect_header Content-Length "$length"
+  done
+  # The script itself: served, not injected into.
+  fetch /_/live.js
+  expect_status 200
+  expect_header Content-Type 'text/javascript; charset=utf-8'
+  expect_length_matches_body
+  expect_body_is "$ROOT/05-watch/live.js"
+}
+
+# bats test_tags=stage:05-watch,inject,no-watch
+@test "--no-watch: pages as they are, the file's own ETag (not the live one), no /_/events, no /_/live.js" {
+  local live_etag raw_etag name
+  fetch /body.html
+  live_etag=$(hdr ETag)
+  start_server -t 5 -r "$WWW" --no-watch
+  for name in body.html neither.html empty.html; do
+    fetch "/$name"
+    expect_served "$WWW/$name"
+    expect_reply_lacks live.js
+  done
+  fetch /body.html
+  raw_etag=$(hdr ETag)
+  echo "ETag with live reload: $live_etag; without: $raw_etag"
+  [ "$live_etag" != "$raw_etag" ] || { echo "the injected page has the file's own ETag"; false; }
+  [ "$live_etag" = "${raw_etag%\"}-live\"" ] || { echo "expected the file's ETag with -live"; false; }
+  fetch /no-such-page.html
+  expect_error_page 404
+  expect_reply_lacks live.js
+  fetch /_/events
+  expect_status 404
+  fetch /_/live.js
+  expect_status 404
+  ! grep -q 'live reload' "$SERVER_ERR" || { cat "$SERVER_ERR"; false; }
+  # Neither validator stands for the other representation.
+  fetch /body.html -H "If-None-Match: $live_etag"
+  expect_status 200
+  URL=$FILE_URL
+  fetch /body.html -H "If-None-Match: $raw_etag"
+  expect_status 200
+}
+
+# ---------------------------------------------------------------- bad input
+
+# bats test_tags=stage:05-watch,streams,slow-client
+@test "a stream whose client never reads holds up neither the watcher nor the other streams" {
+  watch_server inotify
+  # The request, and not one byte read: the server's writes pile up in the socket.
+  exec 7<>"/dev/tcp/127.0.0.1/$PORT"
+  printf 'GET /_/events HTTP/1.1\r\nHost: t\r\n\r\n' >&7
+  wait_until 10 count_at_least "$SERVER_ERR" '"GET /_/events HTTP/1\.1" 200 ' 2 || { cat "$SERVER_ERR"; false; }
+  local i
+  for i in 1 2 3; do
+    mark_change
+    printf '<p>change %s</p>\n' "$i" >>"$DOC/page.html"
+    expect_change ev "$i" '{"path":"/page.html","paths":["/page.html"],"css":false}'
+    quick_get
+  done
+  # A stream opened now gets the next event too.
+  open_stream late
+  mark_change
+  printf 'p {}\n' >>"$DOC/style.css"
+  expect_change late 1 '{"path":"/style.css","paths":["/style.css"],"css":true}' 4
+  expect_change ev 4
+}
+
+# bats test_tags=stage:05-watch,streams,threads
+@test "200 clients that open /_/events and vanish: the server serves on, its threads come back down" {
+  watch_server inotify --heartbeat 1
+  local base n=200
+  # main, signals, the watcher and ev's stream (and a sanitizer's own, if any).
+  base=$(threads "$SERVER_PID")
+  echo "baseline: $base threads"
+  timeout 60 bash -c '
+    for ((i = 0; i < $2; i++)); do
+      exec 8<>"/dev/tcp/127.0.0.1/$1" || continue
+      printf "GET /_/events HTTP/1.1\r\nHost: t\r\n\r\n" >&8
+      exec 8>&-
+    done' vanish "$PORT" "$n" 3>&-
+  # Each was answered (the log line comes after the header went out) ...
+  wait_until 30 count_at_least "$SERVER_ERR" '"GET /_/events HTTP/1\.1" 200 ' $((n + 1)) ||
+    { echo "$(grep -c '/_/events' "$SERVER_ERR") answered"; false; }
+  echo "all answered; now $(threads "$SERVER_PID") threads"
+  quick_get
+  # ... and each stream thread ends at its first write after the client left (a
+  # heartbeat at the latest, every second here).
+  wait_until 20 threads_at_most "$SERVER_PID" $((base + 2)) ||
+    { echo "$(threads "$SERVER_PID") threads, baseline $base"; false; }
+  echo "back to $(threads "$SERVER_PID") threads"
+  kill -0 "$SERVER_PID"
+  running ev
+  open_stream late
+  mark_change
+  printf '<p>after the crowd</p>\n' >>"$DOC/page.html"
+  expect_change ev 1 '{"path":"/page.html","paths":["/page.html"],"css":false}'
+  expect_change late 1 '{"path":"/page.html","paths":["/page.html"],"css":false}'
+  quick_get
+}
+
+# Files and directories created and deleted as fast as a shell can, for 2 s, while the
+# watcher scans (polling every 50 ms) or follows new directories (inotify).
+churn() {
+  local n
+  if [ "$1" = poll ]; then
+    watch_server poll -q --interval 50 --debounce 100
+    DEBOUNCE=100 INTERVAL=50
+  else
+    watch_server inotify -q
+  fi
+  mkdir "$DOC/churn"
+  # The churn's 2 s are the stimulus, not a wait for the server.
+  timeout 2 bash -c '
+    cd "$1" || exit 1
+    while :; do
+      for i in 0 1 2 3 4 5 6 7 8 9; do
+        printf x >"c$i.html"; mkdir -p "d$i/e/f"; printf y >"d$i/e/f/g.css"; mv "c$i.html" "d$i/e/"
+      done
+      rm -rf c? d?
+    done' churn "$DOC/churn" 3>&- || true
+  kill -0 "$SERVER_PID" || { echo "the server died"; cat "$SERVER_ERR"; false; }
+  quick_get
+  running ev
+  # The churn's last burst ends; then a real change is an event of its own.
+  quiet_for ev 1000 20
+  n=$(changes ev)
+  echo "the churn made $n events"
+  [ "$n" -ge 1 ] || { echo "the churn made no event"; false; }
+  mark_change
+  printf '<p>after the churn</p>\n' >>"$DOC/page.html"
+  expect_change ev $((n + 1)) '{"path":"/page.html","paths":["/page.html"],"css":false}'
+  ! grep -q 'live reload has stopped' "$SERVER_ERR" || { cat "$SERVER_ERR"; false; }
+}
+
+# bats test_tags=stage:05-watch,watch,inotify,churn
+@test "inotify: files and directories appearing and vanishing for 2 s do not hurt it" {
+  churn inotify
+}
+
+# bats test_tags=stage:05-watch,watch,poll,churn
+@test "poll --interval 50: files and directories appearing and vanishing for 2 s do not hurt it" {
+  churn poll
+}
+
+# ere_quote TEXT: TEXT with the characters special in an ERE escaped.
+ere_quote() {
+  printf '%s' "$1" | sed 's/[][\\.*^$+?(){}|]/\\&/g'
+}
+
+# root_lost_then WHY-ERE: the report on stderr, then requests still answered (with any
+# status: the root is not there any more) and a clean exit on SIGTERM.
+root_lost_then() {
+  wait_for_grep "$SERVER_ERR" "^server: the document root $(ere_quote "$DOC") ($1): live reload has stopped; restart the server\$" 6
+  local code
+  code=$(curl -sS --noproxy '*' --max-time 5 -o /dev/null -w '%{http_code}' "${URL}file.txt") || true
+  echo "GET /file.txt after the root was lost: $code"
+  [[ $code =~ ^[1-5][0-9][0-9]$ ]] || { echo "no answer"; false; }
+  code=$(curl -sS --noproxy '*' --max-time 5 -o /dev/null -w '%{http_code}' "${URL}") || true
+  [[ $code =~ ^[1-5][0-9][0-9]$ ]] || { echo "no answer for /"; false; }
+  kill -0 "$SERVER_PID"
+  stop_server TERM
+  [ "$SERVER_STATUS" -eq 0 ] || { echo "exit status $SERVER_STATUS"; cat "$SERVER_ERR"; false; }
+  wait_for_grep "$SERVER_DIR/stdout" '^summary:'
+}
+
+# bats test_tags=stage:05-watch,watch,inotify,root
+@test "inotify: the root deleted: reported, still answering, exit 0 on SIGTERM" {
+  watch_server inotify
+  rm -rf "$DOC"
+  root_lost_then 'is gone \(No such file or directory\)'
+}
+
+# bats test_tags=stage:05-watch,watch,poll,root
+@test "poll: the root deleted: reported, still answering, exit 0 on SIGTERM" {
+  watch_server poll
+  rm -rf "$DOC"
+  root_lost_then 'is gone \(No such file or directory\)'
+}
+
+# Renamed away and a new directory made at its path: two steps, so the watcher may look
+# in between (gone) or after (replaced). Then a new directory renamed onto an empty root
+# in one step: replaced, for certain.
+root_replaced() {
+  watch_server "$1"
+  mv "$DOC" "$DOC.old"
+  mkdir "$DOC"
+  printf 'NEW-ROOT\n' >"$DOC/file.txt"
+  root_lost_then 'is gone \(No such file or directory\)|was replaced by another directory'
+  kill "${BG[ev]}" 2>/dev/null || true
+
+  DOC=$BATS_TEST_TMPDIR/empty-root
+  mkdir "$DOC" "$BATS_TEST_TMPDIR/new-root"
+  printf 'NEW-ROOT\n' >"$BATS_TEST_TMPDIR/new-root/file.txt"
+  start_server -t 5 -r "$DOC" "${WATCH_OPTS[@]}"
+  open_stream ev2
+  mv -T "$BATS_TEST_TMPDIR/new-root" "$DOC"
+  root_lost_then 'was replaced by another directory'
+}
+
+# bats test_tags=stage:05-watch,watch,inotify,root
+@test "inotify: the root replaced by another directory: reported, still answering, exit 0" {
+  root_replaced inotify
+}
+
+# bats test_tags=stage:05-watch,watch,poll,root
+@test "poll: the root replaced by another directory: reported, still answering, exit 0" {
+  root_replaced poll
+}
+
+# bats test_tags=stage:05-watch,cli
+@test "bad watcher options: exit 2, nothing on stdout, one line on stderr naming option and value" {
+  local args option
+  for args in '--watch bogus' '--watch=kqueue' '--interval 0' '--interval 10x' '--interval -5' \
+    '--debounce abc' '--debounce 0' '--heartbeat 0' '--heartbeat 3601' '--watch'; do
+    # shellcheck disable=SC2086 # ARGS is a list of words
+    run -2 --separate-stderr timeout 10 "$SERVER" -p 0 -r "$WWW" $args 3>&-
+    printf -- '--- %s: exit %s\nstdout: %s\nstderr: %s\n' "$args" "$status" "$output" "$stderr"
+    [ -z "$output" ] || { echo "expected nothing on stdout"; false; }
+    [ "${#stderr_lines[@]}" -eq 1 ] || { echo "expected one line on stderr"; false; }
+    option=${args%%[ =]*}
+    [[ $stderr == *"'$option'"* ]] || { echo "the message does not name the option $option"; false; }
+    case $args in
+      --watch) ;;
+      *=*) [[ $stderr == *"${args#*=}"* ]] || { echo "the message does not name the value"; false; } ;;
+      *) [[ $stderr == *"${args#* }"* ]] || { echo "the message does not name the value"; false; } ;;
+    esac
+  done
+}
