@@ -90,6 +90,39 @@ static bool root_lost(struct watch *w, char *err, int errsize)
 	return false;
 }
 
+/* Visit everything under root + rel that is not ignored, depth first: fn gets each
+ * path (relative to the root) and its lstat(). rel is "" or "/dir", in a
+ * PATH_MAX buffer that we extend and restore. Files that vanish between readdir() and
+ * fstatat() are skipped: the next scan, or their own inotify event, reports them. */
+typedef void visit_fn(void *ctx, const char *rel, const struct stat *st);
+
+static void walk(const char *root, char *rel, size_t len, int depth, visit_fn *fn, void *ctx)
+{
+	char full[PATH_MAX];
+	struct dirent *de;
+
+	snprintf(full, sizeof full, "%s%s", root, rel);
+	DIR *d = opendir(full);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		struct stat st;
+
+		if (len + 1 + n >= PATH_MAX)
+			continue;
+		rel[len] = '/';
+		memcpy(rel + len + 1, de->d_name, n + 1);
+		if (!watch_ignored(rel) && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			fn(ctx, rel, &st);
+			if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH)
+				walk(root, rel, len + 1 + n, depth + 1, fn, ctx);
+		}
+		rel[len] = '\0';
+	}
+	closedir(d);
+}
+
 /* ---------------------------------------------------------------- polling */
 
 static void snapshot_free(struct snapshot *s)
@@ -120,34 +153,9 @@ static void snapshot_add(struct snapshot *s, const char *path, const struct stat
 	s->n++;
 }
 
-/* Add everything under root + rel (rel is "" or "/dir", in a PATH_MAX buffer that we
- * extend and restore). Files that vanish between readdir() and fstatat() are skipped:
- * the next scan reports them gone. */
-static void scan_dir(struct snapshot *s, const char *root, char *rel, size_t len, int depth)
+static void add_entry(void *ctx, const char *rel, const struct stat *st)
 {
-	char full[PATH_MAX];
-	struct dirent *de;
-
-	snprintf(full, sizeof full, "%s%s", root, rel);
-	DIR *d = opendir(full);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		struct stat st;
-
-		if (len + 1 + n >= PATH_MAX)
-			continue;
-		rel[len] = '/';
-		memcpy(rel + len + 1, de->d_name, n + 1);
-		if (!watch_ignored(rel) && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-			snapshot_add(s, rel, &st);
-			if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH)
-				scan_dir(s, root, rel, len + 1 + n, depth + 1);
-		}
-		rel[len] = '\0';
-	}
-	closedir(d);
+	snapshot_add(ctx, rel, st);
 }
 
 static int by_path(const void *a, const void *b)
@@ -159,7 +167,7 @@ static void scan(struct watch *w, struct snapshot *s)
 {
 	char rel[PATH_MAX] = "";
 
-	scan_dir(s, w->root, rel, 0, 0);
+	walk(w->root, rel, 0, 0, add_entry, s);
 	if (s->n)	/* an empty tree has no array at all, and qsort() wants one */
 		qsort(s->e, s->n, sizeof *s->e, by_path);
 }
@@ -232,11 +240,10 @@ enum {
 		      IN_DONT_FOLLOW
 };
 
-/* Watch the directory root + rel and, recursively, every directory under it. */
-static void watch_tree(struct watch *w, char *rel, size_t len, int depth)
+/* Watch the directory root + rel (its path relative to the root). */
+static void add_watch(struct watch *w, const char *rel)
 {
 	char full[PATH_MAX];
-	struct dirent *de;
 
 	snprintf(full, sizeof full, "%s%s", w->root, rel);
 	int wd = inotify_add_watch(w->fd, full, NOTIFY_MASK);
@@ -257,27 +264,23 @@ static void watch_tree(struct watch *w, char *rel, size_t len, int depth)
 		w->dirs = dirs;
 		w->ndirs = n;
 	}
-	if (len == 0)
+	if (rel[0] == '\0')
 		w->root_wd = wd;
 	free(w->dirs[wd]);
 	w->dirs[wd] = strdup(rel);
-	DIR *d = opendir(full);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		struct stat st;
+}
 
-		if (len + 1 + n >= PATH_MAX)
-			continue;
-		rel[len] = '/';
-		memcpy(rel + len + 1, de->d_name, n + 1);
-		if (!watch_ignored(rel) && depth < MAX_DEPTH &&
-		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
-			watch_tree(w, rel, len + 1 + n, depth + 1);
-		rel[len] = '\0';
-	}
-	closedir(d);
+static void add_if_dir(void *ctx, const char *rel, const struct stat *st)
+{
+	if (S_ISDIR(st->st_mode))
+		add_watch(ctx, rel);
+}
+
+/* Watch the directory root + rel and, recursively, every directory under it. */
+static void watch_tree(struct watch *w, char *rel, size_t len, int depth)
+{
+	add_watch(w, rel);
+	walk(w->root, rel, len, depth, add_if_dir, w);
 }
 
 /* Stop watching the directory rel (n bytes) and everything under it. If it was only
