@@ -20,15 +20,8 @@ bats_require_minimum_version 1.5.0
 load helpers
 load fixtures
 
-HUGE_SIZE=$((20 * 1024 * 1024))
-
 setup_file() {
-  make_docroot
-  # Far bigger than the socket buffers of a loopback connection (a few MiB each way):
-  # a client that does not read it leaves the server with bytes it cannot send.
-  head -c "$HUGE_SIZE" /dev/urandom >"$DOCROOT/huge.bin"
-  start_server -t 2 -r "$DOCROOT"
-  export FILE_SERVER_PID=$SERVER_PID
+  start_file_server
 }
 
 teardown_file() {
@@ -42,12 +35,8 @@ setup() {
 
 teardown() {
   exec 7>&- 8>&-
-  local pid
-  for pid in "${BG[@]}"; do
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  if [ -n "${SERVER_PID:-}" ] && [ "$SERVER_PID" != "$FILE_SERVER_PID" ]; then
+  end_background
+  if own_server_running; then
     stop_server
   fi
 }

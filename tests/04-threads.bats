@@ -26,8 +26,6 @@ bats_require_minimum_version 1.5.0
 load helpers
 load fixtures
 
-HUGE_SIZE=$((20 * 1024 * 1024))
-
 # Each test picks its server's mode itself: no options from the run (tests/run sets
 # SERVER_ARGS only for the shared suites).
 # shellcheck disable=SC2034 # read by start_server (helpers.bash)
@@ -42,10 +40,7 @@ else
 fi
 
 setup_file() {
-  make_docroot
-  head -c "$HUGE_SIZE" /dev/urandom >"$DOCROOT/huge.bin"
-  start_server -t 2 -r "$DOCROOT"
-  export FILE_SERVER_PID=$SERVER_PID
+  start_file_server
 }
 
 teardown_file() {
@@ -61,15 +56,12 @@ setup() {
 
 teardown() {
   exec 7>&- 8>&-
-  local pid fd
-  for pid in "${BG[@]}"; do
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  local fd
+  end_background
   for fd in "${IDLE[@]}"; do
     exec {fd}>&-
   done
-  if [ -n "${SERVER_PID:-}" ] && [ "$SERVER_PID" != "$FILE_SERVER_PID" ]; then
+  if own_server_running; then
     if [ -n "$RACY" ]; then stop_racy; else stop_server; fi
   fi
 }

@@ -85,12 +85,8 @@ setup() {
 
 teardown() {
   exec 7>&- 8>&-
-  local pid
-  for pid in "${BG[@]}"; do
-    kill "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
-  if [ -n "${SERVER_PID:-}" ] && [ "$SERVER_PID" != "$FILE_SERVER_PID" ]; then
+  end_background
+  if own_server_running; then
     stop_server
   fi
 }

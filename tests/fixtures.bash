@@ -13,7 +13,10 @@
 #   expect_*               assertions that say what they expected and what came
 #   still_serving          a plain GET /file.txt still answers 200
 #   wait_for_grep FILE ERE [SECS]   waits (bounded) until FILE has a line matching ERE
+#   start_file_server      (in setup_file) make_docroot plus huge.bin, and the file's
+#                          server (-t 2) on it; its pid in FILE_SERVER_PID
 #   in_background / running / finish   a client in the background, bounded, and its result
+#   end_background, own_server_running   for teardown(): what a test left behind
 #   wait_until SECS CMD...   runs CMD every 50 ms until it succeeds, at most SECS
 #   fd_count PID, fds_at_least, fds_below, size_above, json_num, expect_json
 #
@@ -255,7 +258,28 @@ expect_served() {
   expect_body_is "$1"
 }
 
-# ---- Background clients, /proc and JSON: shared by the stage files (02, 03, ...).
+# ---- The stage files' own server, background clients, /proc and JSON: shared by the
+# stage files (02, 03, ...).
+
+# huge.bin's size: far bigger than the socket buffers of a loopback connection (a few
+# MiB each way), so a client that does not read it leaves the server with bytes it
+# cannot send.
+HUGE_SIZE=$((20 * 1024 * 1024))
+
+# start_file_server: the server a stage file's request-only tests share (setup_file),
+# on make_docroot's root plus huge.bin. A test that needs other options starts its own.
+start_file_server() {
+  make_docroot
+  head -c "$HUGE_SIZE" /dev/urandom >"$DOCROOT/huge.bin"
+  start_server -t 2 -r "$DOCROOT"
+  export FILE_SERVER_PID=$SERVER_PID
+}
+
+# own_server_running: this test started a server of its own (not the file's), which
+# its teardown() must stop.
+own_server_running() {
+  [ -n "${SERVER_PID:-}" ] && [ "$SERVER_PID" != "${FILE_SERVER_PID:-}" ]
+}
 
 # in_background NAME CMD...: runs CMD (60 s at most) with its output in
 # $BATS_TEST_TMPDIR/NAME.out; its pid goes to BG[NAME] (teardown() kills what is left).
@@ -264,6 +288,15 @@ in_background() {
   shift
   timeout 60 "$@" >"$BATS_TEST_TMPDIR/$name.out" 2>&1 3>&- &
   BG[$name]=$!
+}
+
+# end_background: kills and reaps the background commands still running (teardown()).
+end_background() {
+  local pid
+  for pid in "${BG[@]}"; do
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
 }
 
 # running NAME: the background command NAME has not ended yet.
