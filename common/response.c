@@ -200,7 +200,8 @@ static enum status serve_file(struct server *srv, const struct request *req, int
 	char etag[FILE_ETAG_LEN], modified[FILE_DATE_LEN];
 	enum status st = S_OK;
 	off_t from = 0, len = sb->st_size;
-	bool inject = live_html(srv, file_mime(name), sb->st_size);
+	const char *type = file_mime(name);
+	bool inject = live_html(srv, type, sb->st_size);
 
 	file_etag(sb, etag);
 	if (inject)	/* not the file's bytes: another validator, and never a range of them */
@@ -229,7 +230,7 @@ static enum status serve_file(struct server *srv, const struct request *req, int
 			break;
 		}
 	}
-	r->type = file_mime(name);
+	r->type = type;
 	r->length = len;
 	if (inject) {
 		r->length = len + (off_t)strlen(srv->live->snippet);	/* HEAD: the same length */
