@@ -28,7 +28,8 @@
 #include "server.h"
 #include "sock.h"
 
-enum state { READING, SENDING };
+/* READING a request, SENDING its response, LINGERING before a close (conn_linger()). */
+enum state { READING, SENDING, LINGERING };
 
 /* Descriptors kept free for the files being served: at most limit - in use at start -
  * FD_RESERVE connections at once, and the rest wait in the kernel's listen queue.
@@ -90,6 +91,32 @@ static void drop(struct loop *l, struct client *cl)
 		l->resume_at = 1;	/* resume at the next turn of the loop */
 }
 
+/* Close in stages, as conn_linger() does in the blocking stages: end our side now,
+ * then drop what the client still sends until it closes or CONN_LINGER_MS pass. */
+static void linger(struct loop *l, struct client *cl)
+{
+	shutdown(cl->c.fd, SHUT_WR);
+	cl->state = LINGERING;
+	cl->deadline = conn_clock_ms() + CONN_LINGER_MS;
+	poller_set(l->poller, cl->c.fd, WANT_READ);
+}
+
+/* A lingering connection is readable: drop what came (a few reads at most, so that a
+ * client sending fast cannot hold the loop); close when it ends. */
+static void on_lingering(struct loop *l, struct client *cl)
+{
+	static char sink[4096];
+
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = read(cl->c.fd, sink, sizeof sink);
+		if (n > 0)
+			continue;
+		if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+			drop(l, cl);
+		return;
+	}
+}
+
 /* Move a connection as far as it can go without waiting: answer every complete
  * request in its input, until the socket is full or more bytes are needed. */
 static void advance(struct loop *l, struct client *cl)
@@ -109,7 +136,10 @@ static void advance(struct loop *l, struct client *cl)
 			return;
 		}
 		if (!conn_done(&l->srv, &cl->c, sent == 1) || l->stop_by) {
-			drop(l, cl);
+			if (cl->c.linger)
+				linger(l, cl);
+			else
+				drop(l, cl);
 			return;
 		}
 		conn_idle(&cl->c);
@@ -267,6 +297,8 @@ static void serve_ready(struct loop *l, int max_fd)
 			on_deadline(l, cl);	/* checked before reading: a trickle cannot dodge it */
 		} else if (cl->state == READING && (ready & WANT_READ)) {
 			on_readable(l, cl);
+		} else if (cl->state == LINGERING && (ready & WANT_READ)) {
+			on_lingering(l, cl);
 		}
 	}
 }

@@ -53,6 +53,8 @@ static void consume(struct conn *c, size_t n)
 	c->in_len -= n;
 }
 
+static bool wait_readable(int fd, long long deadline);
+
 /* Look at the bytes received: throw away the rest of a previous request's body,
  * then parse. Returns true when a request (or a parse error) has a response ready. */
 bool conn_parse(struct server *srv, struct conn *c)
@@ -61,6 +63,19 @@ bool conn_parse(struct server *srv, struct conn *c)
 		size_t n = c->in_len < (size_t)c->discard ? c->in_len : (size_t)c->discard;
 		consume(c, n);
 		c->discard -= (long long)n;
+	}
+	if (c->in_chunks && c->in_len > 0) {
+		size_t used;
+		enum status st = http_chunked(&c->chunks, c->in, c->in_len, &used);
+		consume(c, used);
+		if (st == S_NEED_MORE)
+			return false;
+		c->in_chunks = false;
+		if (st != S_OK) {	/* a malformed or too long body: say so, and close */
+			c->in_len = 0;
+			conn_fail(srv, c, st);
+			return true;
+		}
 	}
 	if (c->in_len == 0)
 		return false;
@@ -122,13 +137,38 @@ bool conn_done(struct server *srv, struct conn *c, bool sent)
 	log_request(srv, &e);
 
 	bool keep = sent && !c->res.close;
+	/* Closing, we linger unless the client said it was done: one request, no body,
+	 * and "close" (or HTTP/1.0); it may still be sending anything else. */
+	const struct request *r = &c->req;
+	c->linger = !keep && sent && !c->res.stream && !(c->parsed == S_OK && !r->keep_alive && r->content_length <= 0 &&
+					!r->transfer_encoding.p && c->in_len == r->head_len);
 	resp_clear(&c->res);
 	if (keep) {
-		consume(c, c->req.head_len);
-		if (c->req.content_length > 0)
-			c->discard = c->req.content_length;
+		consume(c, r->head_len);
+		if (r->content_length > 0)
+			c->discard = r->content_length;
+		if (r->transfer_encoding.p) {
+			c->in_chunks = true;
+			memset(&c->chunks, 0, sizeof c->chunks);
+		}
 	}
 	return keep;
+}
+
+/* Before closing a connection on which the client may still be sending (an error
+ * answered before the request ended, a body not read, requests behind a "close"):
+ * end our side, then read and drop what comes, until the client closes or for
+ * CONN_LINGER_MS at most. Closing with bytes unread makes the kernel reset the
+ * connection, and the client's send() then fails, or the reset overtakes our answer
+ * (RFC 9112 9.6: a server closes in stages). */
+void conn_linger(int fd)
+{
+	char sink[4096];
+	long long until = conn_clock_ms() + CONN_LINGER_MS;
+
+	shutdown(fd, SHUT_WR);
+	while (wait_readable(fd, until) && read(fd, sink, sizeof sink) > 0)
+		;
 }
 
 /* Milliseconds on a clock that never jumps (unlike time(), which follows the wall clock). */
@@ -206,6 +246,8 @@ void serve_connection(struct server *srv, int fd, const struct sockaddr *sa, soc
 			srv->live->stream(srv, fd);
 	}
 	/* end keep-alive-loop */
+	if (c->linger)
+		conn_linger(fd);
 	close(fd);
 	conn_free(c);
 	free(c);

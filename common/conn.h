@@ -20,6 +20,9 @@
  * buffer starts at CONN_IN_START and grows to that when needed. */
 enum { CONN_IN_START = 2 * 1024, CONN_IN_SIZE = 16 * 1024 };
 
+/* How long conn_linger() reads what a client still sends after our last response. */
+enum { CONN_LINGER_MS = 1000 };
+
 struct conn {
 	int fd;
 	char addr[64];		/* "127.0.0.1" */
@@ -28,6 +31,9 @@ struct conn {
 	size_t in_len;
 	size_t in_size;		/* what `in` can hold: 0, CONN_IN_START... CONN_IN_SIZE */
 	long long discard;	/* request-body bytes still to read and throw away */
+	bool in_chunks;		/* a chunked request body is being thrown away... */
+	struct chunked chunks;	/* ...and this is how far it has come */
+	bool linger;		/* closing: the client may still be sending (conn_linger) */
 	struct request req;	/* the request being answered: points into `in` */
 	enum status parsed;	/* what the parser said about it */
 	struct response res;
@@ -40,6 +46,7 @@ bool conn_parse(struct server *srv, struct conn *c);
 void conn_fail(struct server *srv, struct conn *c, enum status status);
 void conn_idle(struct conn *c);
 bool conn_done(struct server *srv, struct conn *c, bool sent);
+void conn_linger(int fd);
 long long conn_clock_ms(void);
 void serve_connection(struct server *srv, int fd, const struct sockaddr *sa, socklen_t len);
 

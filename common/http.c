@@ -123,20 +123,20 @@ static enum status parse_request_line(struct request *r, const char *p, const ch
 	return S_OK;
 }
 
-/* A Content-Length value: digits only; a second, different value is an attack. */
+/* A Content-Length value: digits only, and only once. RFC 9112 6.3 lets a server take
+ * repeated equal values ("5, 5", or two fields); we refuse them, since a proxy in front
+ * of us may have read them differently, and that difference is request smuggling. */
 static enum status parse_length(struct request *r, struct slice v)
 {
 	long long n = 0;
 
-	if (v.n == 0 || v.n > 18)
+	if (r->content_length >= 0 || v.n == 0 || v.n > 18)
 		return S_BAD_REQUEST;
 	for (size_t i = 0; i < v.n; i++) {
 		if (v.p[i] < '0' || v.p[i] > '9')
 			return S_BAD_REQUEST;
 		n = n * 10 + (v.p[i] - '0');
 	}
-	if (r->content_length >= 0 && r->content_length != n)
-		return S_BAD_REQUEST;
 	r->content_length = n;
 	return S_OK;
 }
@@ -170,7 +170,9 @@ static enum status parse_field(struct request *r, const char *p, const char *end
 	} else if (slice_eq(name, "Content-Length")) {
 		return parse_length(r, value);
 	} else if (slice_eq(name, "Transfer-Encoding")) {
-		r->transfer_encoding = true;
+		if (r->transfer_encoding.p)
+			return S_BAD_REQUEST;	/* one field is enough to say "chunked" */
+		r->transfer_encoding = value;
 	} else if (slice_eq(name, "Connection")) {
 		r->connection = value;
 	} else if (slice_eq(name, "User-Agent")) {
@@ -189,21 +191,39 @@ static enum status parse_field(struct request *r, const char *p, const char *end
 	return S_OK;
 }
 
+/* Is the last element of a comma-separated list "chunked"? */
+static bool ends_in_chunked(struct slice list)
+{
+	const char *e = list.p + list.n, *p = e;
+
+	while (p > list.p && p[-1] != ',')
+		p--;
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	return slice_eq((struct slice){ p, (size_t)(e - p) }, "chunked");
+}
+
 /* Rules that need the whole header section: Host, framing, persistence. */
 static enum status check_request(struct request *r)
 {
 	if (r->minor >= 1 && !r->host.p)
 		return S_BAD_REQUEST;
-	if (r->transfer_encoding && r->content_length >= 0)
-		return S_BAD_REQUEST;	/* the classic request-smuggling shape */
+	if (r->transfer_encoding.p) {
+		/* RFC 9112 6.1 and 6.3: with Content-Length too (the classic smuggling shape),
+		 * or in HTTP/1.0, the framing is faulty; unless chunked is the last coding,
+		 * the body has no end we can find. Codings before chunked (gzip, chunked)
+		 * we do not implement. Only "chunked" alone is read. */
+		if (r->content_length >= 0 || r->minor == 0 || !ends_in_chunked(r->transfer_encoding))
+			return S_BAD_REQUEST;
+		if (!slice_eq(r->transfer_encoding, "chunked"))
+			return S_NOT_IMPLEMENTED;
+	}
 	if (r->content_length > HTTP_BODY_MAX)
 		return S_PAYLOAD_TOO_LARGE;
 	if (r->minor >= 1)
 		r->keep_alive = !slice_has_token(r->connection, "close");
 	else
 		r->keep_alive = slice_has_token(r->connection, "keep-alive");
-	if (r->transfer_encoding)	/* we do not decode bodies: close after answering */
-		r->keep_alive = false;
 	return S_OK;
 }
 
@@ -264,4 +284,103 @@ enum status http_parse(struct request *r, const char *buf, size_t len)
 	if ((size_t)(limit - fields) > HTTP_HEADERS_MAX)
 		return S_HEADER_FIELDS_TOO_LARGE;
 	return S_NEED_MORE;
+}
+
+/* The places in a chunked body (RFC 9112 7.1):
+ *   chunk   = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+ *   body    = *chunk last-chunk trailer-section CRLF      (last-chunk: size 0)
+ * Lines end in CRLF exactly: a bare CR or LF here is refused, as the different ways
+ * of reading one are a known smuggling trick. */
+enum {
+	CH_START,	/* the first hex digit of a chunk size */
+	CH_SIZE,	/* more hex digits */
+	CH_BWS,		/* spaces after the size: only before ";" */
+	CH_EXT,		/* ";name=value" extensions: skipped */
+	CH_SIZE_LF,	/* the LF of the size line */
+	CH_DATA,	/* chunk data: skipped */
+	CH_DATA_CR,	/* the CRLF after the data */
+	CH_DATA_LF,
+	CH_TRAILER,	/* the start of a trailer line, or of the final CRLF */
+	CH_FIELD,	/* inside a trailer field line: skipped */
+	CH_FIELD_LF,
+	CH_END_LF,	/* the LF of the final CRLF */
+};
+
+static int hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* One byte of a chunked body, other than chunk data: the next state, or -1 if the
+ * byte does not fit the grammar there. */
+static int chunk_step(struct chunked *k, unsigned char c)
+{
+	int digit = hex_value(c);
+
+	switch (k->state) {
+	case CH_START:
+		return digit >= 0 ? (k->left = digit, CH_SIZE) : -1;
+	case CH_SIZE:
+		if (digit >= 0) {
+			k->left = k->left * 16 + digit;
+			return CH_SIZE;
+		}
+		/* fall through */
+	case CH_BWS:
+		if (c == ' ' || c == '\t')
+			return CH_BWS;
+		if (c == ';')
+			return CH_EXT;
+		return c == '\r' && k->state == CH_SIZE ? CH_SIZE_LF : -1;
+	case CH_EXT:
+		return c == '\r' ? CH_SIZE_LF : is_value_char(c) ? CH_EXT : -1;
+	case CH_SIZE_LF:
+		return c == '\n' ? (k->left > 0 ? CH_DATA : CH_TRAILER) : -1;
+	case CH_DATA_CR:
+		return c == '\r' ? CH_DATA_LF : -1;
+	case CH_DATA_LF:
+		return c == '\n' ? CH_START : -1;
+	case CH_TRAILER:
+		return c == '\r' ? CH_END_LF : is_tchar(c) ? CH_FIELD : -1;
+	case CH_FIELD:
+		return c == '\r' ? CH_FIELD_LF : is_value_char(c) ? CH_FIELD : -1;
+	case CH_FIELD_LF:
+		return c == '\n' ? CH_TRAILER : -1;
+	}
+	return -1;	/* CH_END_LF is handled by the caller */
+}
+
+/* Read len more bytes of a chunked body. Returns S_NEED_MORE when they were all part of
+ * it, S_OK when the body ended (*used says where: the bytes after it are the next
+ * request; in every case it counts the bytes looked at), 400 when the body is malformed, 413 when it adds up to more than
+ * HTTP_BODY_MAX bytes (its framing, extensions and trailers count too: they cost
+ * as much to read). Zero *k first. */
+enum status http_chunked(struct chunked *k, const char *buf, size_t len, size_t *used)
+{
+	enum status st = S_NEED_MORE;
+	size_t i = 0;
+
+	while (i < len && st == S_NEED_MORE) {
+		if (k->state == CH_DATA) {
+			size_t n = len - i < (size_t)k->left ? len - i : (size_t)k->left;
+			i += n;
+			if ((k->left -= (long long)n) == 0)
+				k->state = CH_DATA_CR;
+		} else if (k->state == CH_END_LF) {
+			st = buf[i++] == '\n' ? S_OK : S_BAD_REQUEST;
+		} else {
+			int next = chunk_step(k, (unsigned char)buf[i++]);
+			k->total += 1 + (next == CH_DATA ? k->left : 0);
+			if (next < 0)
+				st = S_BAD_REQUEST;
+			else if (k->left > HTTP_BODY_MAX || k->total > HTTP_BODY_MAX)
+				st = S_PAYLOAD_TOO_LARGE;	/* checked per digit: no overflow */
+			k->state = next;
+		}
+	}
+	*used = i;
+	return st;
 }

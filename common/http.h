@@ -59,14 +59,23 @@ struct request {
 	struct slice host, user_agent, referer, connection;
 	struct slice if_none_match, if_modified_since, range, if_range;
 	long long content_length;	/* -1 when absent */
-	bool transfer_encoding;		/* present: the body's end is unknown to us */
+	struct slice transfer_encoding;	/* only "chunked" is accepted */
 	bool keep_alive;		/* the connection may carry another request */
 	size_t head_len;		/* bytes of request line and header section */
+};
+
+/* A chunked request body (RFC 9112 7.1) being read and thrown away, a byte at a time
+ * through a small state machine: no byte of it needs to stay in the buffer. */
+struct chunked {
+	int state;		/* where in the chunk grammar (0: before the first size) */
+	long long left;		/* of the current chunk: digits read so far, then bytes to skip */
+	long long total;	/* bytes so far, framing included: at most HTTP_BODY_MAX */
 };
 
 const char *http_reason(enum status s);
 const char *http_method_name(enum method m);
 enum status http_parse(struct request *r, const char *buf, size_t len);
+enum status http_chunked(struct chunked *k, const char *buf, size_t len, size_t *used);
 bool slice_eq(struct slice s, const char *lit);		/* case-insensitive */
 bool slice_has_token(struct slice list, const char *token);	/* in a comma list */
 

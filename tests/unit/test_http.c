@@ -23,8 +23,9 @@ static const struct {
 	{ "HTTP/1.2 is 1.x", "GET / HTTP/1.2\r\nHost: x\r\n\r\n", S_OK, true },
 	{ "unknown method parses", "BREW /" H11 "\r\n", S_OK, true },
 	{ "POST with body", "POST /" H11 "Content-Length: 3\r\n\r\nabc", S_OK, true },
-	{ "same length twice", "POST /" H11 "Content-Length: 3\r\nContent-Length: 3\r\n\r\n", S_OK, true },
-	{ "Transfer-Encoding closes", "POST /" H11 "Transfer-Encoding: chunked\r\n\r\n", S_OK, false },
+	{ "length with leading zeros", "POST /" H11 "Content-Length: 003\r\n\r\nabc", S_OK, true },
+	{ "chunked body", "POST /" H11 "Transfer-Encoding: chunked\r\n\r\n", S_OK, true },
+	{ "chunked, any case", "POST /" H11 "transfer-encoding: Chunked\r\n\r\n", S_OK, true },
 	{ "value with obs-text", "GET /" H11 "X: caf\xc3\xa9\r\n\r\n", S_OK, true },
 	{ "empty value", "GET /" H11 "X:\r\n\r\n", S_OK, true },
 	{ "tab around value", "GET /" H11 "X:\tv\t\r\n\r\n", S_OK, true },
@@ -53,7 +54,20 @@ static const struct {
 	{ "bad length", "POST /" H11 "Content-Length: abc\r\n\r\n", S_BAD_REQUEST, false },
 	{ "negative length", "POST /" H11 "Content-Length: -1\r\n\r\n", S_BAD_REQUEST, false },
 	{ "two lengths", "POST /" H11 "Content-Length: 3\r\nContent-Length: 4\r\n\r\n", S_BAD_REQUEST, false },
+	{ "same length twice", "POST /" H11 "Content-Length: 3\r\nContent-Length: 3\r\n\r\n", S_BAD_REQUEST, false },
+	{ "length list", "POST /" H11 "Content-Length: 3, 3\r\n\r\n", S_BAD_REQUEST, false },
+	{ "length with sign", "POST /" H11 "Content-Length: +3\r\n\r\n", S_BAD_REQUEST, false },
+	{ "length of 19 digits", "POST /" H11 "Content-Length: 1000000000000000000\r\n\r\n", S_BAD_REQUEST, false },
 	{ "TE and CL", "POST /" H11 "Transfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", S_BAD_REQUEST, false },
+	{ "CL and TE", "POST /" H11 "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", S_BAD_REQUEST, false },
+	{ "TE in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", S_BAD_REQUEST, false },
+	{ "TE gzip: no end", "POST /" H11 "Transfer-Encoding: gzip\r\n\r\n", S_BAD_REQUEST, false },
+	{ "TE chunked, gzip", "POST /" H11 "Transfer-Encoding: chunked, gzip\r\n\r\n", S_BAD_REQUEST, false },
+	{ "TE identity", "POST /" H11 "Transfer-Encoding: identity\r\n\r\n", S_BAD_REQUEST, false },
+	{ "TE twice", "POST /" H11 "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+	  S_BAD_REQUEST, false },
+	{ "TE empty", "POST /" H11 "Transfer-Encoding:\r\n\r\n", S_BAD_REQUEST, false },
+	{ "TE gzip, chunked", "POST /" H11 "Transfer-Encoding: gzip, chunked\r\n\r\n", S_NOT_IMPLEMENTED, false },
 	{ "TLS handshake", "\x16\x03\x01\x02", S_BAD_REQUEST, false },
 	{ "body too large", "POST /" H11 "Content-Length: 1048577\r\n\r\n", S_PAYLOAD_TOO_LARGE, false },
 	{ "HTTP/2.0", "GET / HTTP/2.0\r\n\r\n", S_VERSION_NOT_SUPPORTED, false },
@@ -110,6 +124,72 @@ static void test_fields(void)
 	      strcmp(http_method_name(M_PATCH), "PATCH") == 0, "http", "tables", "reason/method names");
 }
 
+/* Chunked bodies: each is fed whole, then a byte at a time (the verdict and where the
+ * body ends must not depend on how the bytes arrive). "used" counts from the start. */
+static const struct {
+	const char *name, *in;
+	enum status want;
+	size_t used;		/* checked when want is S_OK */
+} chunk_cases[] = {
+	{ "last chunk only", "0\r\n\r\n", S_OK, 5 },
+	{ "two chunks", "3\r\nabc\r\na\r\n0123456789\r\n0\r\n\r\n", S_OK, 28 },
+	{ "next request behind", "1\r\nx\r\n0\r\n\r\nGET /", S_OK, 11 },
+	{ "hex in either case", "A\r\n0123456789\r\n0\r\n\r\n", S_OK, 20 },
+	{ "extensions", "3;a=b;c\r\nabc\r\n0 ; last\r\n\r\n", S_OK, 26 },
+	{ "trailer fields", "0\r\nX-Sum: 1\r\nY: 2\r\n\r\n", S_OK, 21 },
+	{ "leading zeros", "0003\r\nabc\r\n0\r\n\r\n", S_OK, 16 },
+	{ "data with CRLF inside", "4\r\n\r\n\r\n\r\n0\r\n\r\n", S_OK, 14 },
+	{ "not ended", "3\r\nabc\r\n", S_NEED_MORE, 0 },
+	{ "no final CRLF", "0\r\n", S_NEED_MORE, 0 },
+	{ "no size", "\r\nabc\r\n", S_BAD_REQUEST, 0 },
+	{ "size not hex", "g\r\n", S_BAD_REQUEST, 0 },
+	{ "signed size", "+3\r\nabc\r\n0\r\n\r\n", S_BAD_REQUEST, 0 },
+	{ "space inside size", "1 2\r\n", S_BAD_REQUEST, 0 },
+	{ "bare LF after size", "3\nabc\r\n0\r\n\r\n", S_BAD_REQUEST, 0 },
+	{ "bare LF in extension", "3;a\nabc\r\n", S_BAD_REQUEST, 0 },
+	{ "data longer than size", "3\r\nabcd\r\n0\r\n\r\n", S_BAD_REQUEST, 0 },
+	{ "no CRLF after data", "3\r\nabc0\r\n\r\n", S_BAD_REQUEST, 0 },
+	{ "bare LF after data", "3\r\nabc\n0\r\n\r\n", S_BAD_REQUEST, 0 },
+	{ "bad trailer", "0\r\n: x\r\n\r\n", S_BAD_REQUEST, 0 },
+	{ "bare LF at the end", "0\r\n\n", S_BAD_REQUEST, 0 },
+	{ "over 1 MiB in one", "100001\r\n", S_PAYLOAD_TOO_LARGE, 0 },
+	{ "a size that overflows", "ffffffffffffffffffff\r\n", S_PAYLOAD_TOO_LARGE, 0 },
+};
+
+static void test_chunked(void)
+{
+	for (size_t i = 0; i < sizeof chunk_cases / sizeof *chunk_cases; i++) {
+		const char *in = chunk_cases[i].in;
+		size_t len = strlen(in), used = 0, at = 0, n;
+		struct chunked whole = { 0 }, bytes = { 0 };
+		enum status got = http_chunked(&whole, in, len, &used), one = S_NEED_MORE;
+
+		if (check(got == chunk_cases[i].want, "chunked", chunk_cases[i].name, "want %d, got %d",
+			  chunk_cases[i].want, got) && got == S_OK)
+			check(used == chunk_cases[i].used, "chunked", chunk_cases[i].name, "used %zu, want %zu",
+			      used, chunk_cases[i].used);
+		while (one == S_NEED_MORE && at < len) {
+			one = http_chunked(&bytes, in + at, 1, &n);
+			at += n;
+		}
+		check(one == got && (got != S_OK || at == used), "chunked", chunk_cases[i].name,
+		      "a byte at a time: got %d after %zu bytes", one, at);
+	}
+
+	/* many chunks adding up to just over 1 MiB: 413 at the chunk that passes it */
+	static const char kib[] = "400\r\n";	/* 1 KiB of data follows each */
+	static char data[1024 + 2];
+	struct chunked k = { 0 };
+	enum status st = S_NEED_MORE;
+	size_t n;
+	memset(data, 'x', 1024);
+	memcpy(data + 1024, "\r\n", 2);
+	for (int i = 0; i < 1100 && st == S_NEED_MORE; i++)
+		if ((st = http_chunked(&k, kib, strlen(kib), &n)) == S_NEED_MORE)
+			st = http_chunked(&k, data, sizeof data, &n);
+	check(st == S_PAYLOAD_TOO_LARGE, "chunked", "1 KiB chunks past 1 MiB", "got %d", st);
+}
+
 void test_http(void)
 {
 	struct request r;
@@ -123,4 +203,5 @@ void test_http(void)
 	}
 	test_limits();
 	test_fields();
+	test_chunked();
 }
