@@ -261,16 +261,23 @@ static void *watcher(void *arg)
 
 /* ---------------------------------------------------------------- the streams */
 
-static bool write_all(int fd, const char *p, size_t n)
+/* Write all of it; false when the client is gone, or took nothing for `timeout`
+ * seconds (each write waits SOCK_SEND_SLICE_MS at most: SO_SNDTIMEO). */
+static bool write_all(int fd, const char *p, size_t n, int timeout)
 {
+	long long last = conn_clock_ms();
+
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
+		if (w < 0 && (errno == EINTR ||
+			      ((errno == EAGAIN || errno == EWOULDBLOCK) &&
+			       conn_clock_ms() - last < timeout * 1000LL)))
 			continue;
 		if (w <= 0)
-			return false;	/* gone, or not reading for -t seconds (SO_SNDTIMEO) */
+			return false;
 		p += w;
 		n -= (size_t)w;
+		last = conn_clock_ms();
 	}
 	return true;
 }
@@ -285,13 +292,12 @@ static void stream(struct server *srv, int fd)
 	char out[EVENT_MAX];
 	unsigned long seen;
 
-	(void)srv;
 	pthread_mutex_lock(&news.lock);
 	seen = news.seq;
 	pthread_mutex_unlock(&news.lock);
 	int n = snprintf(out, sizeof out, "retry: 1000\nevent: hello\ndata: {\"server\":\"%s\"}\n\n",
 			 server_id);
-	while (write_all(fd, out, (size_t)n)) {
+	while (write_all(fd, out, (size_t)n, srv->timeout)) {
 		struct timespec until;
 		int rc = 0;
 

@@ -55,6 +55,25 @@ static void consume(struct conn *c, size_t n)
 
 static bool wait_readable(int fd, long long deadline);
 
+/* A chunked body follows the head: read it before answering, since a body found
+ * malformed or too long (400, 413) must be the answer, not a second one. Its bytes
+ * are dropped as they pass (the request points only into the head), and the state
+ * survives between calls. Returns false when more bytes are needed. */
+static bool read_chunks(struct conn *c)
+{
+	size_t head = c->req.head_len, used;
+	enum status st = http_chunked(&c->chunks, c->in + head, c->in_len - head, &used);
+
+	memmove(c->in + head, c->in + head + used, c->in_len - head - used);
+	c->in_len -= used;
+	if (st == S_NEED_MORE)
+		return false;
+	if (st != S_OK)
+		c->parsed = st;
+	memset(&c->chunks, 0, sizeof c->chunks);	/* for the next request */
+	return true;
+}
+
 /* Look at the bytes received: throw away the rest of a previous request's body,
  * then parse. Returns true when a request (or a parse error) has a response ready. */
 bool conn_parse(struct server *srv, struct conn *c)
@@ -64,19 +83,6 @@ bool conn_parse(struct server *srv, struct conn *c)
 		consume(c, n);
 		c->discard -= (long long)n;
 	}
-	if (c->in_chunks && c->in_len > 0) {
-		size_t used;
-		enum status st = http_chunked(&c->chunks, c->in, c->in_len, &used);
-		consume(c, used);
-		if (st == S_NEED_MORE)
-			return false;
-		c->in_chunks = false;
-		if (st != S_OK) {	/* a malformed or too long body: say so, and close */
-			c->in_len = 0;
-			conn_fail(srv, c, st);
-			return true;
-		}
-	}
 	if (c->in_len == 0)
 		return false;
 	c->parsed = http_parse(&c->req, c->in, c->in_len);
@@ -85,6 +91,8 @@ bool conn_parse(struct server *srv, struct conn *c)
 			return false;
 		c->parsed = S_HEADER_FIELDS_TOO_LARGE;	/* cannot happen with our limits */
 	}
+	if (c->parsed == S_OK && c->req.transfer_encoding.p && !read_chunks(c))
+		return false;
 	resp_prepare(srv, &c->req, c->parsed, c->addr, &c->res);
 	return true;
 }
@@ -147,10 +155,6 @@ bool conn_done(struct server *srv, struct conn *c, bool sent)
 		consume(c, r->head_len);
 		if (r->content_length > 0)
 			c->discard = r->content_length;
-		if (r->transfer_encoding.p) {
-			c->in_chunks = true;
-			memset(&c->chunks, 0, sizeof c->chunks);
-		}
 	}
 	return keep;
 }
@@ -215,6 +219,27 @@ static bool read_more(struct conn *c, long long deadline, bool *timed_out)
 	}
 }
 
+/* Send a response on a blocking socket. Each write waits SOCK_SEND_SLICE_MS at most
+ * (sock_tune); the client is given up when no byte at all has gone out for the
+ * timeout. A client that reads a byte now and then keeps its connection only as long
+ * as the kernel finds room for more, which a trickle does not make. */
+static bool send_response(struct server *srv, int fd, struct response *r)
+{
+	long long last = conn_clock_ms(), before = r->body_sent + (long long)r->sent;
+
+	for (;;) {
+		int st = resp_send(fd, r);
+		if (st != 0)
+			return st == 1;
+		long long now = conn_clock_ms(), done = r->body_sent + (long long)r->sent;
+		if (done != before)
+			last = now - SOCK_SEND_SLICE_MS;	/* its last byte went before the wait */
+		else if (now - last >= srv->timeout * 1000LL)
+			return false;
+		before = done;
+	}
+}
+
 /* Serve one connection until it closes, blocking: read, parse, send, repeat. The
  * whole of each request must arrive within the timeout, counted from when we start
  * waiting for it: an idle keep-alive client and a slow "slowloris" one both end there. */
@@ -239,7 +264,7 @@ void serve_connection(struct server *srv, int fd, const struct sockaddr *sa, soc
 			conn_fail(srv, c, S_REQUEST_TIMEOUT);
 		else if (!c->res.head.len)
 			break;	/* closed, idle too long, or stopping: nothing to answer */
-		bool sent = resp_send(fd, &c->res) == 1;
+		bool sent = send_response(srv, fd, &c->res);
 		bool stream = sent && c->res.stream && c->req.method == M_GET;
 		keep = conn_done(srv, c, sent) && !sock_stopping();
 		if (stream)	/* 05's /_/events: the stream goes on until the client leaves */

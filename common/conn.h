@@ -31,8 +31,7 @@ struct conn {
 	size_t in_len;
 	size_t in_size;		/* what `in` can hold: 0, CONN_IN_START... CONN_IN_SIZE */
 	long long discard;	/* request-body bytes still to read and throw away */
-	bool in_chunks;		/* a chunked request body is being thrown away... */
-	struct chunked chunks;	/* ...and this is how far it has come */
+	struct chunked chunks;	/* how far a chunked body being thrown away has come */
 	bool linger;		/* closing: the client may still be sending (conn_linger) */
 	struct request req;	/* the request being answered: points into `in` */
 	enum status parsed;	/* what the parser said about it */

@@ -136,16 +136,20 @@ int sock_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *len)
 	return fd;
 }
 
-/* Per-connection options: no Nagle delay, and timeouts on blocking reads and writes
- * so a silent client costs at most `timeout` seconds per call. */
+/* Per-connection options: no Nagle delay, and timeouts on blocking reads and writes.
+ * A read gives up after `timeout` seconds. A write gives up sooner, after
+ * SOCK_SEND_SLICE_MS without room: the caller counts the time since its last byte
+ * went out, and a write that blocks for the whole timeout would blur that count (a
+ * call that sends a little, then waits, returns only when its timer ends). */
 void sock_tune(int fd, int timeout)
 {
 	int one = 1;
-	struct timeval tv = { .tv_sec = timeout };
+	struct timeval rcv = { .tv_sec = timeout };
+	struct timeval snd = { .tv_usec = SOCK_SEND_SLICE_MS * 1000 };
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof rcv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof snd);
 }
 
 /* The peer's address ("127.0.0.1") and address with port ("127.0.0.1:40522"). */

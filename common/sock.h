@@ -15,6 +15,7 @@ bool sock_stopping(void);
 int sock_stop_fd(void);
 int sock_listen(struct server *srv);
 int sock_accept(int listen_fd, struct sockaddr_storage *peer, socklen_t *len);
+enum { SOCK_SEND_SLICE_MS = 250 };	/* a blocking write waits this long at most */
 void sock_tune(int fd, int timeout);
 void sock_names(const struct sockaddr *sa, socklen_t len, char *addr, size_t asize,
 		char *peer, size_t psize);
