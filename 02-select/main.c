@@ -8,6 +8,8 @@
  *        |                            |
  *        +-- deadline, idle: close    +-- deadline (client stopped reading): close
  *        +-- deadline, half a request: 408, then close
+ *                                     +-- all sent, closing, the client may still send:
+ *                                         LINGERING --end of file, or 1 s--> close
  *
  * The HTTP work is the same as 01's (conn_parse, resp_send, conn_done from common/);
  * only who waits, and where, has changed. */
