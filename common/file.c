@@ -96,7 +96,8 @@ bool file_parse_date(struct slice s, time_t *t)
 		return false;
 	}
 	int m = month_number(mon);
-	if (!m || strcmp(zone, "GMT") != 0 || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60 || y < 1970)
+	if (!m || strcmp(zone, "GMT") != 0 || d < 1 || d > 31 || hh < 0 || hh > 23 || mm < 0 || mm > 59 ||
+	    ss < 0 || ss > 60 || y < 1970)	/* %2d takes a sign: "-1:00:00" */
 		return false;
 	*t = (time_t)(days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss);
 	return true;

@@ -54,6 +54,8 @@ bool slice_eq(struct slice s, const char *lit)
 /* Is token one of the comma-separated elements of list (case-insensitive)? */
 bool slice_has_token(struct slice list, const char *token)
 {
+	if (!list.p)	/* absent: no tokens (and no arithmetic on a null pointer) */
+		return false;
 	const char *p = list.p, *end = list.p + list.n;
 
 	while (p && p < end) {
@@ -262,6 +264,8 @@ enum status http_parse(struct request *r, const char *buf, size_t len)
 	/* RFC 9112 2.2: ignore an empty line or two before the request line. */
 	for (int i = 0; i < 2 && p < limit && (*p == '\n' || (*p == '\r' && p + 1 < limit && p[1] == '\n')); i++)
 		p += *p == '\r' ? 2 : 1;
+	if (p + 1 == limit && *p == '\r')
+		return S_NEED_MORE;	/* the CR of an empty line, its LF still on the way */
 
 	if (!(nl = line_end(p, limit, &end)))
 		return check_partial_line(p, (size_t)(limit - p));

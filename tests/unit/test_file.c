@@ -34,6 +34,8 @@ static const struct {
 	{ "Sun, 06 Nov 1994 08:49:37 PST", false, 0 },
 	{ "Sun, 06 Foo 1994 08:49:37 GMT", false, 0 },
 	{ "Sun, 06 Nov 1994 08:49:37 GMT junk", false, 0 },
+	{ "Thu, 01 Jan 1970 -1:00:00 GMT", false, 0 },
+	{ "Sun, 06 Nov 1994 -8:-9:-7 GMT", false, 0 },
 	{ "yesterday", false, 0 },
 	{ "", false, 0 },
 };

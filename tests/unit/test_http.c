@@ -35,6 +35,8 @@ static const struct {
 	{ "half a line", "GET / HT", S_NEED_MORE, false },
 	{ "no empty line", "GET /" H11, S_NEED_MORE, false },
 	{ "half a header", "GET /" H11 "Accept: te", S_NEED_MORE, false },
+	{ "lone CR", "\r", S_NEED_MORE, false },
+	{ "CRLF then CR", "\r\n\r", S_NEED_MORE, false },
 
 	{ "HTTP/1.1 without Host", "GET / HTTP/1.1\r\n\r\n", S_BAD_REQUEST, false },
 	{ "two Hosts", "GET /" H11 "Host: y\r\n\r\n", S_BAD_REQUEST, false },
