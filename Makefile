@@ -5,6 +5,8 @@
 #   make test       unit tests of common/ and bats end-to-end tests of every stage
 #   make sanitize   the same tests against an ASan+UBSan build (in build/san/)
 #   make tsan       the tests of the threaded stages against a ThreadSanitizer build
+#   make valgrind   every stage under valgrind's memcheck, through a load (tests/valgrind)
+#   make fuzz       the libFuzzer harnesses (clang), FUZZ_TIME seconds each (default 60)
 #   make bench      the client and wrk against the stages and the peers installed, and
 #                   05-watch's change-to-event latency and polling cost (tests/bench-watch)
 #   make clean      remove every build output
@@ -31,7 +33,7 @@ PROGRAMS = $(STAGES:%=$(OUT)/%/server) $(OUT)/client/client
 BREAKS   = $(if $(filter 03-fork,$(STAGES)),$(OUT)/03-fork/server-break-noclose $(OUT)/03-fork/server-break-noreap) \
 	   $(if $(filter 04-threads,$(STAGES)),$(OUT)/04-threads/server-break-nolock)
 
-.PHONY: all run test unit sanitize tsan bench clean
+.PHONY: all run test unit sanitize tsan valgrind fuzz bench clean
 .SECONDARY:	# keep every object, also the break-it builds' (make would delete them)
 all: $(PROGRAMS) $(BREAKS)
 
@@ -136,6 +138,39 @@ TSAN_STAGES = $(filter 04-threads 05-watch,$(STAGES))
 tsan:
 	$(MAKE) OUT=build/tsan OBJ=build/tsan/obj CFLAGS="$(TSANFLAGS)" LDFLAGS="$(TSANFLAGS)" \
 		STAGES="$(TSAN_STAGES)" test
+
+# Every stage under valgrind's memcheck, through a load and hostile requests, then
+# SIGTERM: no error, no byte lost, no descriptor left open at exit (logs in build/valgrind/).
+valgrind: all
+	BIN=$(OUT) STAGES="$(STAGES)" tests/valgrind
+
+# libFuzzer harnesses (tests/fuzz/), built with clang only into build/fuzz/: the request
+# parser with chunked bodies and header helpers, and target resolution, that one twice:
+# with openat2() and with the realpath() fallback (-DNO_OPENAT2). `make fuzz` runs each
+# for FUZZ_TIME seconds (tests/fuzz/run); what they find goes to build/fuzz/corpus/,
+# inputs that crash to build/fuzz/crashes/.
+FUZZ_TIME ?= 60
+FUZZ_CC   ?= clang
+FUZZFLAGS  = -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
+	     -fno-sanitize-recover=all
+FUZZ_OBJ   = build/fuzz/obj
+FUZZERS    = build/fuzz/fuzz_request build/fuzz/fuzz_target build/fuzz/fuzz_target_noopenat2
+$(FUZZ_OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(WARN) $(CPPFLAGS) $(FUZZFLAGS) -c -o $@ $<
+$(FUZZ_OBJ)/noopenat2/path.o: common/path.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(WARN) $(CPPFLAGS) $(FUZZFLAGS) -DNO_OPENAT2 -c -o $@ $<
+build/fuzz/fuzz_request: $(FUZZ_OBJ)/tests/fuzz/fuzz_request.o
+build/fuzz/fuzz_target: $(FUZZ_OBJ)/tests/fuzz/fuzz_target.o $(FUZZ_OBJ)/common/path.o
+build/fuzz/fuzz_target_noopenat2: $(FUZZ_OBJ)/tests/fuzz/fuzz_target.o $(FUZZ_OBJ)/noopenat2/path.o
+$(FUZZERS): $(FUZZ_OBJ)/common/http.o $(FUZZ_OBJ)/common/file.o $(FUZZ_OBJ)/common/buf.o
+	$(FUZZ_CC) $(FUZZFLAGS) -o $@ $^
+fuzz:
+	@tests/fuzz/run --check $(FUZZ_CC)
+	@$(MAKE) --no-print-directory $(FUZZERS)
+	tests/fuzz/run $(FUZZ_TIME)
+-include $(shell find $(FUZZ_OBJ) -name '*.d' 2>/dev/null)
 
 bench: all
 	BIN=$(OUT) STAGES="$(STAGES)" tests/bench
