@@ -19,7 +19,6 @@
 #include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -32,12 +31,6 @@
 
 /* READING a request, SENDING its response, LINGERING before a close (conn_linger()). */
 enum state { READING, SENDING, LINGERING };
-
-/* Descriptors kept free for the files being served: at most limit - in use at start -
- * FD_RESERVE connections at once, and the rest wait in the kernel's listen queue.
- * Taking connections until accept() fails (EMFILE) would leave none to open a file
- * with, and every one of them would get a 500. */
-enum { FD_RESERVE = 8 };
 
 /* A connection, and where it is in its life. */
 struct client {
@@ -54,7 +47,7 @@ struct loop {
 	int size;			/* entries in clients: the descriptor limit */
 	int open;			/* connections open now */
 	int max_fd;			/* the highest descriptor with a client, or -1 */
-	int max_open;			/* the most connections at once (see FD_RESERVE) */
+	int max_open;			/* the most connections at once (sock_max_clients) */
 	bool warned;			/* the FD_SETSIZE explanation was printed */
 	long long resume_at;		/* accepting paused (EMFILE) until then; 0: not paused */
 	long long stop_by;		/* stopping: in-flight responses end by then; 0: running */
@@ -305,35 +298,15 @@ static void serve_ready(struct loop *l, int max_fd)
 	}
 }
 
-/* The lowest free descriptor: how many the server uses before any client. */
-static int descriptors_in_use(void)
-{
-	int fd = open("/dev/null", O_RDONLY);
-
-	if (fd >= 0)
-		close(fd);
-	return fd > 0 ? fd : 3;
-}
-
-/* The descriptor limit: how many clients the table must have room for. */
-static int descriptor_limit(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 1 << 20)
-		return 1 << 16;
-	return (int)rl.rlim_cur;
-}
-
 int main(int argc, char **argv)
 {
 	struct loop l = { .srv = { .stage = "02-select" }, .max_fd = -1 };
 
 	server_start(&l.srv, argc, argv, &stage_opts);
-	l.size = descriptor_limit();
-	l.max_open = l.size - descriptors_in_use() - FD_RESERVE;
-	if (l.max_open < 1)
-		die(1, "too few descriptors (ulimit -n is %d): raise the limit", l.size);
+	/* A table entry for every descriptor; at most half of those free as clients, since
+	 * each may hold its file open too: the rest wait in the kernel's listen queue. */
+	l.size = sock_fd_limit();
+	l.max_open = sock_max_clients(l.size);
 	l.clients = calloc((size_t)l.size, sizeof *l.clients);
 	l.poller = poller_new(use_poll, l.size);
 	if (!l.clients || !l.poller)

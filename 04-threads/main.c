@@ -274,10 +274,30 @@ static void hand_over(struct server *srv, int fd, struct sockaddr_storage *peer,
 	/* end spawn-thread */
 }
 
+/* A connection holds its socket and, while a file goes out, the file. Under a small
+ * descriptor limit (ulimit -n), fewer connections than --max-threads fit: past it,
+ * accept() would still succeed, but open() would fail and the client would get an
+ * error instead of its file. So the cap comes down to what fits (sock_max_clients),
+ * and for a pool, the queue of waiting sockets shrinks to what is left. */
+static void fit_descriptors(void)
+{
+	int limit = sock_fd_limit(), fit = sock_max_clients(limit);
+
+	if (pool_size) {
+		/* 4 waiting per thread, as descriptors allow; more wait in the kernel */
+		int room = 2 * fit - 2 * pool_size;
+		team.size = pool_size * 4 < room ? pool_size * 4 : room > 1 ? room : 1;
+	} else if (max_threads > fit) {
+		fprintf(stderr, "server: ulimit -n %d leaves room for %d connections at once "
+			"(a socket and a file each): --max-threads lowered from %d\n",
+			limit, fit, max_threads);
+		max_threads = fit;
+	}
+}
+
 /* Make the pool's threads, numbered 1 to N, each with its slot. */
 static void start_pool(struct server *srv)
 {
-	team.size = pool_size * 4;	/* a few waiting per thread; more wait in the kernel */
 	if (!(team.queue = calloc((size_t)team.size, sizeof *team.queue)))
 		die(1, "out of memory");
 	for (int i = 0; i < pool_size; i++) {
@@ -333,6 +353,7 @@ int threads_main(struct server *srv, int argc, char **argv, const struct threads
 	extra = more;
 	stage_opts.more = extra ? extra->options : NULL;
 	server_start(srv, argc, argv, &stage_opts);
+	fit_descriptors();
 	team.slots = pool_size ? pool_size : max_threads;
 	if (!(team.serving = malloc((size_t)team.slots * sizeof *team.serving)))
 		die(1, "out of memory");

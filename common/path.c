@@ -177,13 +177,17 @@ static int open_checked(const char *root, const char *path, enum status *st)
 	if ((*st = path_resolve(root, path, real, sizeof real)) != S_OK)
 		return -1;
 	/* O_NONBLOCK: opening a FIFO someone left in the root must not hang the server. */
-	if ((fd = open(real, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
-		*st = errno == EACCES ? S_FORBIDDEN : errno == ENOENT ? S_NOT_FOUND : S_INTERNAL_SERVER_ERROR;
+	if ((fd = open(real, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		if (errno == EMFILE || errno == ENFILE)
+			*st = S_SERVICE_UNAVAILABLE;	/* out of descriptors: try again later */
+		else
+			*st = errno == EACCES ? S_FORBIDDEN : errno == ENOENT ? S_NOT_FOUND : S_INTERNAL_SERVER_ERROR;
+	}
 	return fd;
 }
 
 /* Open what the clean path names under the root: an fd, or -1 with *st saying why
- * (404, 403, 500). root_fd is the root opened as a directory.
+ * (404, 403, 503 when out of descriptors, 500). root_fd is the root opened as a directory.
  *
  * On Linux, openat2() with RESOLVE_BENEATH opens and checks in one system call: the
  * kernel refuses (EXDEV) any path that would leave root_fd, through ".." or through

@@ -34,4 +34,5 @@ void server_finish(struct server *srv)
 	close(srv->root_fd);
 	log_summary(srv);
 	log_close(srv);
+	sock_signals_end();
 }

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -68,6 +69,22 @@ void sock_signals(void)
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* At the very end: SIGINT and SIGTERM are ignored from now on (a second Ctrl-C while
+ * the summary is printed), and the pipe is closed, so that nothing is left open. */
+void sock_signals_end(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	for (int i = 0; i < 2; i++)
+		if (stop_pipe[i] >= 0)
+			close(stop_pipe[i]);
 }
 
 /* Has SIGINT or SIGTERM arrived? */
@@ -163,4 +180,37 @@ void sock_names(const struct sockaddr *sa, socklen_t len, char *addr, size_t asi
 		snprintf(port, sizeof port, "?");
 	}
 	snprintf(peer, psize, strchr(addr, ':') ? "[%s]:%s" : "%s:%s", addr, port);
+}
+
+/* The descriptor limit (ulimit -n), raised first as far as the system lets a process
+ * raise it alone (the soft limit up to the hard one; often 1024 up to 500000 or more),
+ * but to SOCK_FD_MAX at most: 02 keeps a table entry per descriptor. */
+int sock_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	if (rl.rlim_cur < SOCK_FD_MAX && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < SOCK_FD_MAX ? rl.rlim_max : SOCK_FD_MAX;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur < SOCK_FD_MAX ? (int)rl.rlim_cur : SOCK_FD_MAX;
+}
+
+/* How many clients may be served at once under a descriptor limit: each needs two
+ * descriptors, its socket and the file it is sent, and SOCK_FD_RESERVE stay free
+ * beyond those the server holds already (the lowest free descriptor says how many).
+ * Taking clients until accept() fails (EMFILE) would leave none to open files with,
+ * and every client then would get an error instead of its file. At least 1. */
+int sock_max_clients(int limit)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int in_use = fd > 0 ? fd : 3;
+
+	if (fd >= 0)
+		close(fd);
+	int n = (limit - in_use - SOCK_FD_RESERVE) / 2;
+	return n > 0 ? n : 1;
 }
