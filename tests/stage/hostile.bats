@@ -3,7 +3,7 @@
 # targets, oversized requests, resets, half-closed connections and slowloris. Each
 # exchange has one expected answer (RFC 9112, the contract), and after each one the
 # next client is served. conformance.bats has the single shapes already; this file
-# has their variants and the rest of issue 7's list.
+# has their variants and the other hostile shapes.
 #
 # One server for the whole file (-q -t 2). 01-iterative serves one connection at a
 # time, so every exchange here closes its connection, and the tests that hold one open
