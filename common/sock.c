@@ -24,8 +24,9 @@ enum { SOCK_HOST_MAX = 256, SOCK_SERV_MAX = 32 };
  * not a volatile sig_atomic_t: that type is safe between a handler and the thread it
  * interrupted, but 04 reads the flag on other threads too. A lock-free atomic is safe
  * in both cases; atomic_int is lock-free on every machine we build for. */
-static atomic_int stopping;
+static atomic_int stopping;	/* 0, STOP_ASKED, then STOP_SENT (the byte is written) */
 static int stop_pipe[2] = { -1, -1 };
+enum { STOP_ASKED = 1, STOP_SENT = 2 };
 
 /* Stop: note it, and wake whoever waits in sock_accept(). Why the pipe (the "self-pipe
  * trick"): a flag alone has a race. If the signal arrives after the loop checked the
@@ -35,10 +36,11 @@ void sock_stop(void)
 {
 	int saved = errno;
 
-	atomic_store(&stopping, 1);
+	atomic_store(&stopping, STOP_ASKED);	/* first: whoever the byte wakes must see it */
 	if (write(stop_pipe[1], "x", 1) < 0) {
 		/* the pipe is full: a wake-up is already waiting */
 	}
+	atomic_store(&stopping, STOP_SENT);	/* then: the pipe may be closed */
 	errno = saved;
 }
 
@@ -82,6 +84,10 @@ void sock_signals_end(void)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* 04's signal thread may still be writing its byte: a matter of microseconds. */
+	struct timespec ms = { 0, 1000 * 1000 };
+	for (int i = 0; i < 1000 && atomic_load(&stopping) == STOP_ASKED; i++)
+		nanosleep(&ms, NULL);
 	for (int i = 0; i < 2; i++)
 		if (stop_pipe[i] >= 0)
 			close(stop_pipe[i]);
