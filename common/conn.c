@@ -131,6 +131,17 @@ static struct slice first_line(const struct conn *c)
 	return (struct slice){ c->in ? c->in + i : NULL, n };
 }
 
+/* Has the client said it sends nothing more? One request, without a body, that asked
+ * to close (or HTTP/1.0 without keep-alive), and no byte after it. Otherwise a close
+ * from our side must linger (conn_linger): the client may still be sending. */
+static bool client_finished(const struct conn *c)
+{
+	const struct request *r = &c->req;
+
+	return c->parsed == S_OK && !r->keep_alive && r->content_length <= 0 &&
+	       !r->transfer_encoding.p && c->in_len == r->head_len;
+}
+
 /* The response went out (sent) or could not (the client is gone): log it, then drop
  * the request and its body from the input. Returns true to keep the connection. */
 bool conn_done(struct server *srv, struct conn *c, bool sent)
@@ -145,16 +156,12 @@ bool conn_done(struct server *srv, struct conn *c, bool sent)
 	log_request(srv, &e);
 
 	bool keep = sent && !c->res.close;
-	/* Closing, we linger unless the client said it was done: one request, no body,
-	 * and "close" (or HTTP/1.0); it may still be sending anything else. */
-	const struct request *r = &c->req;
-	c->linger = !keep && sent && !c->res.stream && !(c->parsed == S_OK && !r->keep_alive && r->content_length <= 0 &&
-					!r->transfer_encoding.p && c->in_len == r->head_len);
+	c->linger = !keep && sent && !c->res.stream && !client_finished(c);
 	resp_clear(&c->res);
 	if (keep) {
-		consume(c, r->head_len);
-		if (r->content_length > 0)
-			c->discard = r->content_length;
+		consume(c, c->req.head_len);
+		if (c->req.content_length > 0)
+			c->discard = c->req.content_length;
 	}
 	return keep;
 }
