@@ -49,29 +49,7 @@ own_server() {
   start_server "$@"
 }
 
-# limited_server NOFILE ARGS...: own_server under `ulimit -n NOFILE`. start_server runs
-# $SERVER directly, so $SERVER becomes, for this call, a script that lowers the limit
-# and then execs the real server (same pid, same stdout and stderr).
-limited_server() {
-  local nofile=$1 real=$SERVER wrapper=$BATS_TEST_TMPDIR/limited
-  shift
-  printf '#!/usr/bin/env bash\nulimit -n %s || exit 1\nexec %q "$@"\n' "$nofile" "$real" >"$wrapper"
-  chmod +x "$wrapper"
-  SERVER=$wrapper
-  start_server "$@" || { SERVER=$real; return 1; }
-  SERVER=$real
-}
-
 log_lines_at_least() { [ "$(grep -a -c -E "$2" "$1")" -ge "$3" ]; }
-
-# CPU time (user + system) of process PID so far, in clock ticks. The second field of
-# /proc/PID/stat is "(name)"; once it is cut off, utime and stime are fields 12 and 13.
-cpu_ticks() {
-  local stat
-  stat=$(cat "/proc/$1/stat") || return 1
-  stat=${stat##*) }
-  awk '{ print $12 + $13 }' <<<"$stat"
-}
 
 # timed_get [URL]: a plain GET (default /file.txt of this test's server); sets ELAPSED in
 # milliseconds and fails unless the answer is 200.

@@ -209,20 +209,6 @@ served_meanwhile() {
   fi
 }
 
-# Children of PID (03-fork's connections): how many.
-children_of() {
-  cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -c . || true
-}
-
-# Sockets the process PID has open (the listening one, plus one per client it holds).
-socket_count() {
-  local fd n=0
-  for fd in /proc/"$1"/fd/*; do
-    [[ $(readlink "$fd" 2>/dev/null) == socket:* ]] && n=$((n + 1))
-  done
-  echo "$n"
-}
-
 # base_fds: once the server holds no client (only its listening socket, and for 03 no
 # child), its descriptor count goes to BASE_FDS: what server_holds_no_client compares with.
 base_fds() {
@@ -232,7 +218,7 @@ base_fds() {
 }
 
 no_client_socket() {
-  [ "$(socket_count "$SERVER_PID")" -le 1 ] && [ "$(children_of "$SERVER_PID")" -eq 0 ]
+  [ "$(socket_count "$SERVER_PID")" -le 1 ] && [ "$(child_count "$SERVER_PID")" -eq 0 ]
 }
 
 server_holds_no_client() {

@@ -108,43 +108,8 @@ need_python() {
   command -v python3 >/dev/null || skip "needs python3 (to hold many connections)"
 }
 
-# limited_server NOFILE ARGS...: start_server under `ulimit -n NOFILE`. start_server runs
-# $SERVER directly, so $SERVER becomes, for this call, a script that lowers the limit
-# and then execs the real server (same pid, same stdout and stderr).
-limited_server() {
-  local nofile=$1 wrapper=$BATS_TEST_TMPDIR/limited
-  shift
-  printf '#!/usr/bin/env bash\nulimit -n %s || exit 1\nexec %q "$@"\n' "$nofile" "$SERVER" >"$wrapper"
-  chmod +x "$wrapper"
-  SERVER=$wrapper start_server "$@"
-}
-
-# CPU time (user + system) of process PID so far, all its threads, in clock ticks. The
-# second field of /proc/PID/stat is "(name)"; once it is cut off, utime and stime are
-# fields 12 and 13.
-cpu_ticks() {
-  local stat
-  stat=$(cat "/proc/$1/stat") || return 1
-  stat=${stat##*) }
-  awk '{ print $12 + $13 }' <<<"$stat"
-}
-
-# Number of processes whose parent is PID.
-child_count() {
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v parent="$1" '{ sub(/^.*\) /, ""); if ($2 == parent) n++ } END { print n + 0 }'
-}
-
 fds_are() { [ "$(fd_count "$1")" -eq "$2" ]; }
 children_are() { [ "$(child_count "$1")" -eq "$2" ]; }
-
-# Descriptors of PID that are sockets: the listener and the connections.
-socket_count() {
-  local f n=0
-  for f in /proc/"$1"/fd/*; do
-    [[ $(readlink "$f" 2>/dev/null) == socket:* ]] && n=$((n + 1))
-  done
-  echo "$n"
-}
 
 # Descriptors of PID numbered below NOFILE: the ones the limit lets it open (a server
 # may also have inherited some above the limit).

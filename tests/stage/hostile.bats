@@ -411,7 +411,7 @@ refused_table() {
     cmp "$DOCROOT/huge.bin" "$BATS_TEST_TMPDIR/huge.copy" || { echo "the download beside is not huge.bin"; false; }
   fi
   wait_until 5 server_holds_no_client ||
-    { echo "sockets $(socket_count "$SERVER_PID"), descriptors $(fd_count "$SERVER_PID") (base $BASE_FDS), children $(children_of "$SERVER_PID")"; false; }
+    { echo "sockets $(socket_count "$SERVER_PID"), descriptors $(fd_count "$SERVER_PID") (base $BASE_FDS), children $(child_count "$SERVER_PID")"; false; }
   next_served
 }
 
@@ -450,7 +450,7 @@ refused_table() {
   start=$(now_ms)
   served_meanwhile slow
   wait_until 10 server_holds_no_client ||
-    { echo "sockets $(socket_count "$SERVER_PID"), descriptors $(fd_count "$SERVER_PID") (base $BASE_FDS), children $(children_of "$SERVER_PID")"; false; }
+    { echo "sockets $(socket_count "$SERVER_PID"), descriptors $(fd_count "$SERVER_PID") (base $BASE_FDS), children $(child_count "$SERVER_PID")"; false; }
   elapsed=$(($(now_ms) - start))
   touch "$stop"
   finish slow
