@@ -66,6 +66,48 @@ void buf_puts(struct buf *b, const char *s)
 	buf_append(b, s, strlen(s));
 }
 
+/* Append the strings that follow, up to a NULL. With num_text(), what a response head
+ * is built with: printf() is a large piece of the C library, and each of its pages a
+ * child of 03-fork touches first costs that child a page fault (docs/03-fork.md, 5.3). */
+void buf_cat(struct buf *b, ...)
+{
+	va_list ap;
+	const char *s;
+
+	va_start(ap, b);
+	while ((s = va_arg(ap, const char *)))
+		buf_puts(b, s);
+	va_end(ap);
+}
+
+/* The same into a fixed array of size bytes: cut to fit, always terminated. */
+void text_cat(char *out, size_t size, ...)
+{
+	va_list ap;
+	const char *s;
+	size_t len = 0;
+
+	va_start(ap, size);
+	while ((s = va_arg(ap, const char *)))
+		for (; *s && len + 1 < size; s++)
+			out[len++] = *s;
+	va_end(ap);
+	if (size)
+		out[len] = '\0';
+}
+
+/* n in base 10 or 16 (lower case), written into out; returns where the digits start. */
+const char *num_text(char out[NUM_TEXT_LEN], unsigned long long n, unsigned base)
+{
+	char *p = out + NUM_TEXT_LEN - 1;
+
+	*p = '\0';
+	do
+		*--p = "0123456789abcdef"[n % base];
+	while (n /= base);
+	return p;
+}
+
 /* Append formatted text. */
 void buf_printf(struct buf *b, const char *fmt, ...)
 {

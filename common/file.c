@@ -103,11 +103,15 @@ bool file_parse_date(struct slice s, time_t *t)
 	return true;
 }
 
-/* A strong entity tag from the size and the modification time (to the nanosecond). */
+/* A strong entity tag from the size and the modification time (to the nanosecond),
+ * in hex: "size-seconds.nanoseconds". */
 void file_etag(const struct stat *st, char out[FILE_ETAG_LEN])
 {
-	snprintf(out, FILE_ETAG_LEN, "\"%llx-%llx.%lx\"", (unsigned long long)st->st_size,
-		 (unsigned long long)st->st_mtim.tv_sec, (unsigned long)st->st_mtim.tv_nsec);
+	char size[NUM_TEXT_LEN], sec[NUM_TEXT_LEN], nsec[NUM_TEXT_LEN];
+
+	text_cat(out, FILE_ETAG_LEN, "\"", num_text(size, (unsigned long long)st->st_size, 16), "-",
+		 num_text(sec, (unsigned long long)st->st_mtim.tv_sec, 16), ".",
+		 num_text(nsec, (unsigned long long)st->st_mtim.tv_nsec, 16), "\"", NULL);
 }
 
 /* Does an If-None-Match list name etag, or say "*"? Weak comparison (RFC 9110 13.1.2). */

@@ -66,7 +66,7 @@ void history_add(struct history *h, const char *addr, struct slice path,
 	struct record rec = { .when = when, .status = (int32_t)status };
 	uint64_t words[WORDS] = { 0 };
 
-	snprintf(rec.addr, sizeof rec.addr, "%s", addr);
+	text_cat(rec.addr, sizeof rec.addr, addr, NULL);
 	size_t n = path.n < sizeof rec.path - 1 ? path.n : sizeof rec.path - 1;
 	if (n)
 		memcpy(rec.path, path.p, n);

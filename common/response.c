@@ -207,7 +207,7 @@ static enum status serve_file(struct server *srv, const struct request *req, int
 	if (inject)	/* not the file's bytes: another validator, and never a range of them */
 		strcpy(etag + strlen(etag) - 1, "-live\"");
 	file_date(sb->st_mtime, modified);
-	buf_printf(&r->extra, "Last-Modified: %s\r\nETag: %s\r\nAccept-Ranges: bytes\r\n", modified, etag);
+	buf_cat(&r->extra, "Last-Modified: ", modified, "\r\nETag: ", etag, "\r\nAccept-Ranges: bytes\r\n", NULL);
 	if (srv->live)	/* a reload must ask again for every file: any may have changed */
 		buf_puts(&r->extra, "Cache-Control: no-cache\r\n");
 	if (not_modified(req, sb, etag)) {
@@ -345,22 +345,25 @@ static enum status route(struct server *srv, const struct request *req, const ch
 /* The header section: status line, the headers every response has, then extra. */
 static void build_head(struct server *srv, const struct request *req, struct response *r)
 {
-	char date[FILE_DATE_LEN];
+	char date[FILE_DATE_LEN], status[NUM_TEXT_LEN], length[NUM_TEXT_LEN], timeout[NUM_TEXT_LEN];
+	const char *secs = num_text(timeout, (unsigned)srv->timeout, 10);
 
 	file_date(time(NULL), date);
-	buf_printf(&r->head, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: staged-httpd (%s)\r\n",
-		   (int)r->status, http_reason(r->status), date, srv->stage);
+	buf_cat(&r->head, "HTTP/1.1 ", num_text(status, (unsigned)r->status, 10), " ",
+		http_reason(r->status), "\r\nDate: ", date, "\r\nServer: staged-httpd (",
+		srv->stage, ")\r\n", NULL);
 	if (r->type && r->status != S_NOT_MODIFIED)
-		buf_printf(&r->head, "Content-Type: %s\r\n", r->type);
+		buf_cat(&r->head, "Content-Type: ", r->type, "\r\n", NULL);
 	if (r->status != S_NOT_MODIFIED && !r->stream)	/* a stream ends when we close */
-		buf_printf(&r->head, "Content-Length: %lld\r\n", r->length);
+		buf_cat(&r->head, "Content-Length: ", num_text(length, (unsigned long long)r->length, 10),
+			"\r\n", NULL);
 	buf_append(&r->head, r->extra.data, r->extra.len);
 	if (r->close)
 		buf_puts(&r->head, "Connection: close\r\n");
 	else if (req->minor == 0)
-		buf_printf(&r->head, "Connection: keep-alive\r\nKeep-Alive: timeout=%d\r\n", srv->timeout);
+		buf_cat(&r->head, "Connection: keep-alive\r\nKeep-Alive: timeout=", secs, "\r\n", NULL);
 	else
-		buf_printf(&r->head, "Keep-Alive: timeout=%d\r\n", srv->timeout);
+		buf_cat(&r->head, "Keep-Alive: timeout=", secs, "\r\n", NULL);
 	buf_puts(&r->head, "\r\n");
 }
 

@@ -1,24 +1,26 @@
 /* sock: listen, accept, socket options, and stopping on SIGINT / SIGTERM. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "options.h"
 #include "sock.h"
 
-/* Sizes for getnameinfo() (NI_MAXHOST is not POSIX): an IPv6 address fits with room. */
-enum { SOCK_HOST_MAX = 256, SOCK_SERV_MAX = 32 };
+/* Room for an address, or an address with its port: IPv6's fit with room. */
+enum { SOCK_HOST_MAX = 80 };
 
 /* Set once by a signal handler (or 04's signal thread), read by every loop. An atomic,
  * not a volatile sig_atomic_t: that type is safe between a handler and the thread it
@@ -105,36 +107,54 @@ int sock_stop_fd(void)
 	return stop_pipe[0];
 }
 
+/* The socket address for a numeric host ("127.0.0.1", "0.0.0.0", "::1", "::") and a
+ * port; 0 if the host is not one. No name lookup: -b takes an address, and a lookup
+ * would tie the statically linked 03-fork to the C library's name-service modules. */
+static socklen_t numeric_address(const char *host, const char *port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	in_port_t p = htons((in_port_t)strtol(port, NULL, 10));	/* options.c checked it */
+
+	memset(ss, 0, sizeof *ss);
+	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = p;
+		return sizeof *v4;
+	}
+	if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = p;
+		return sizeof *v6;
+	}
+	return 0;
+}
+
 /* Bind and listen on srv->bind:srv->port; dies with a clear message on failure.
  * Prints the line with the URL (what the tests read) once listening. */
 int sock_listen(struct server *srv)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *ai;
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-	int one = 1, fd, err;
+	socklen_t len = numeric_address(srv->bind, srv->port, &ss);
+	int one = 1, fd;
 
-	if ((err = getaddrinfo(srv->bind, srv->port, &hints, &ai)) != 0)
-		die(2, "bad bind address '%s': %s", srv->bind, gai_strerror(err));
-	if ((fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol)) < 0)
+	if (!len)
+		die(2, "bad bind address '%s': give an IPv4 or IPv6 address, such as 127.0.0.1 or ::", srv->bind);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM, 0)) < 0)
 		die(1, "socket:");
 	/* SO_REUSEADDR: restart at once on the same port, without waiting out TIME_WAIT. */
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0)
 		die(1, "cannot bind %s port %s (is another server using it? try -p 0):", srv->bind, srv->port);
-	freeaddrinfo(ai);
 	if (listen(fd, SOMAXCONN) != 0)
 		die(1, "listen:");
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	len = sizeof ss;
 	getsockname(fd, (struct sockaddr *)&ss, &len);
 
-	char host[SOCK_HOST_MAX], port[SOCK_SERV_MAX];
-	getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, port, sizeof port,
-		    NI_NUMERICHOST | NI_NUMERICSERV);
-	int v6 = strchr(host, ':') != NULL;
-	printf("staged-httpd %s serving %s on http://%s%s%s:%s/\n", srv->stage, srv->root,
-	       v6 ? "[" : "", host, v6 ? "]" : "", port);
+	char host[SOCK_HOST_MAX], where[SOCK_HOST_MAX];
+	sock_names((struct sockaddr *)&ss, len, host, sizeof host, where, sizeof where);
+	printf("staged-httpd %s serving %s on http://%s/\n", srv->stage, srv->root, where);
 	fflush(stdout);
 	return srv->listen_fd = fd;
 }
@@ -175,17 +195,34 @@ void sock_tune(int fd, int timeout)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof snd);
 }
 
-/* The peer's address ("127.0.0.1") and address with port ("127.0.0.1:40522"). */
+/* The peer's address ("127.0.0.1", "::1") and address with port ("127.0.0.1:40522",
+ * "[::1]:40522"). Not getnameinfo(), and for IPv4 not even inet_ntop(): both format
+ * with printf() in glibc, and a child of 03-fork pays for each page of library code it
+ * runs (buf_cat says why). IPv6 peers are rare enough to take the library's way. */
 void sock_names(const struct sockaddr *sa, socklen_t len, char *addr, size_t asize,
 		char *peer, size_t psize)
 {
-	char port[SOCK_SERV_MAX];
+	const struct sockaddr_in *v4 = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)sa;
+	char digits[5][NUM_TEXT_LEN];
+	const char *port = "?";
 
-	if (getnameinfo(sa, len, addr, (socklen_t)asize, port, sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-		snprintf(addr, asize, "?");
-		snprintf(port, sizeof port, "?");
+	text_cat(addr, asize, "?", NULL);
+	if (sa->sa_family == AF_INET && len >= sizeof *v4) {
+		const unsigned char *b = (const unsigned char *)&v4->sin_addr;	/* network order */
+		text_cat(addr, asize, num_text(digits[0], b[0], 10), ".", num_text(digits[1], b[1], 10), ".",
+			 num_text(digits[2], b[2], 10), ".", num_text(digits[3], b[3], 10), NULL);
+		port = num_text(digits[4], ntohs(v4->sin_port), 10);
+	} else if (sa->sa_family == AF_INET6 && len >= sizeof *v6) {
+		if (inet_ntop(AF_INET6, &v6->sin6_addr, addr, (socklen_t)asize))
+			port = num_text(digits[4], ntohs(v6->sin6_port), 10);
+		else
+			text_cat(addr, asize, "?", NULL);
 	}
-	snprintf(peer, psize, strchr(addr, ':') ? "[%s]:%s" : "%s:%s", addr, port);
+	if (strchr(addr, ':'))
+		text_cat(peer, psize, "[", addr, "]:", port, NULL);
+	else
+		text_cat(peer, psize, addr, ":", port, NULL);
 }
 
 /* The descriptor limit (ulimit -n), raised first as far as the system lets a process

@@ -105,6 +105,15 @@ expect_usage_error() {
 }
 
 # bats test_tags=startup
+@test "-b ::1 binds the IPv6 loopback, shown in brackets" {
+  grep -q ' lo$' /proc/net/if_inet6 2>/dev/null || skip "no IPv6 on the loopback here"
+  start_server -q -t 2 -r "$DOCROOT" -b ::1
+  [[ $URL == http://\[::1\]:* ]] || { echo "URL '$URL'"; false; }
+  run curl -sS --noproxy '*' --max-time 5 -o /dev/null -w '%{http_code}' "${URL}file.txt"
+  [ "$output" = 200 ] || { echo "curl: $output"; false; }
+}
+
+# bats test_tags=startup
 @test "-h and --help print usage on stdout and exit 0" {
   local opt
   for opt in -h --help; do
@@ -137,6 +146,12 @@ expect_usage_error() {
 # bats test_tags=startup,errors
 @test "a port over 65535 exits 2" {
   expect_usage_error -p 70000 -r "$DOCROOT"
+}
+
+# bats test_tags=startup,errors
+@test "a bind address that is not numeric exits 2" {
+  expect_usage_error -p 0 -r "$DOCROOT" -b localhost
+  expect_usage_error -p 0 -r "$DOCROOT" -b 127.0.0.256
 }
 
 # bats test_tags=startup,errors

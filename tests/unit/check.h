@@ -12,6 +12,8 @@ void test_http(void);
 void test_path(void);
 void test_file(void);
 void test_buf(void);
+void test_text(void);
+void test_sock(void);
 void test_live(void);
 
 #endif

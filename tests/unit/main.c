@@ -30,6 +30,8 @@ int main(void)
 	test_path();
 	test_file();
 	test_buf();
+	test_text();
+	test_sock();
 	test_live();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;

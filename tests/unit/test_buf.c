@@ -36,3 +36,50 @@ void test_buf(void)
 	check(b.len == 4000 && memcmp(b.data + 3996, "0999", 4) == 0 && !b.failed, "buf", "grows", "len %zu", b.len);
 	buf_free(&b);
 }
+
+/* Numbers and joins without printf(): what response heads and etags are made of. */
+static const struct {
+	unsigned long long n;
+	unsigned base;
+	const char *text;
+} numbers[] = {
+	{ 0, 10, "0" },
+	{ 7, 10, "7" },
+	{ 200, 10, "200" },
+	{ 1024, 16, "400" },
+	{ 255, 16, "ff" },
+	{ 18446744073709551615ULL, 10, "18446744073709551615" },
+	{ 18446744073709551615ULL, 16, "ffffffffffffffff" },
+};
+
+static const struct {
+	size_t size;
+	const char *text;
+} joins[] = {
+	{ 64, "Keep-Alive: timeout=5" },	/* fits */
+	{ 22, "Keep-Alive: timeout=5" },	/* exactly, with the NUL */
+	{ 11, "Keep-Alive" },		/* cut, still terminated */
+	{ 1, "" },
+};
+
+void test_text(void)
+{
+	char digits[NUM_TEXT_LEN], out[64];
+	struct buf b;
+
+	for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++)
+		check(strcmp(num_text(digits, numbers[i].n, numbers[i].base), numbers[i].text) == 0,
+		      "num_text", numbers[i].text, "got %s", num_text(digits, numbers[i].n, numbers[i].base));
+	for (size_t i = 0; i < sizeof joins / sizeof *joins; i++) {
+		memset(out, 'x', sizeof out);
+		text_cat(out, joins[i].size, "Keep-Alive", ": ", "timeout=", "5", NULL);
+		check(strcmp(out, joins[i].text) == 0, "text_cat", joins[i].text, "size %zu: got %s",
+		      joins[i].size, out);
+	}
+	buf_init(&b);
+	buf_cat(&b, "HTTP/1.1 ", num_text(digits, 404, 10), " ", "Not Found", "\r\n", NULL);
+	check(strcmp(b.data, "HTTP/1.1 404 Not Found\r\n") == 0, "buf_cat", "status line", "got %s", b.data);
+	buf_cat(&b, NULL);
+	check(b.len == 24, "buf_cat", "nothing", "len %zu", b.len);
+	buf_free(&b);
+}

@@ -81,6 +81,13 @@ void test_file(void)
 	file_date(784111777, text);
 	check(strcmp(text, "Sun, 06 Nov 1994 08:49:37 GMT") == 0, "date", "format", "got %s", text);
 
+	struct stat st = { .st_size = 1024 };
+	char etag[FILE_ETAG_LEN];
+	st.st_mtim.tv_sec = 784111777;
+	st.st_mtim.tv_nsec = 999999999;
+	file_etag(&st, etag);
+	check(strcmp(etag, "\"400-2ebc98a1.3b9ac9ff\"") == 0, "etag", "format", "got %s", etag);
+
 	for (size_t i = 0; i < sizeof etags / sizeof *etags; i++)
 		check(file_etag_matches((struct slice){ etags[i].list, strlen(etags[i].list) }, "\"abc\"") == etags[i].match,
 		      "etag", etags[i].list, "want %d", etags[i].match);
