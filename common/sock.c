@@ -204,20 +204,21 @@ void sock_names(const struct sockaddr *sa, socklen_t len, char *addr, size_t asi
 {
 	const struct sockaddr_in *v4 = (const struct sockaddr_in *)sa;
 	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)sa;
-	char digits[5][NUM_TEXT_LEN];
-	const char *port = "?";
+	char digits[5][NUM_TEXT_LEN];	/* an IPv4 address's four bytes, then the port */
+	const char *port = NULL;
 
-	text_cat(addr, asize, "?", NULL);
 	if (sa->sa_family == AF_INET && len >= sizeof *v4) {
 		const unsigned char *b = (const unsigned char *)&v4->sin_addr;	/* network order */
 		text_cat(addr, asize, num_text(digits[0], b[0], 10), ".", num_text(digits[1], b[1], 10), ".",
 			 num_text(digits[2], b[2], 10), ".", num_text(digits[3], b[3], 10), NULL);
 		port = num_text(digits[4], ntohs(v4->sin_port), 10);
-	} else if (sa->sa_family == AF_INET6 && len >= sizeof *v6) {
-		if (inet_ntop(AF_INET6, &v6->sin6_addr, addr, (socklen_t)asize))
-			port = num_text(digits[4], ntohs(v6->sin6_port), 10);
-		else
-			text_cat(addr, asize, "?", NULL);
+	} else if (sa->sa_family == AF_INET6 && len >= sizeof *v6 &&
+		   inet_ntop(AF_INET6, &v6->sin6_addr, addr, (socklen_t)asize)) {
+		port = num_text(digits[4], ntohs(v6->sin6_port), 10);
+	}
+	if (!port) {	/* not an IP peer, or no room for its address */
+		text_cat(addr, asize, "?", NULL);
+		port = "?";
 	}
 	if (strchr(addr, ':'))
 		text_cat(peer, psize, "[", addr, "]:", port, NULL);
