@@ -7,17 +7,18 @@
 #define _DEFAULT_SOURCE		/* for syscall(): glibc has no openat2() wrapper */
 #include <linux/openat2.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 #define HAVE_OPENAT2 1
 #endif
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "path.h"
 
@@ -168,22 +169,70 @@ char *path_real(const char *path, char *out)
 	return realpath(path, out);
 }
 
-/* The portable way: resolve with realpath(), check, then open what was checked. */
-static int open_checked(const char *root, const char *path, enum status *st)
+/* Open rel, a path under dir_fd with no symlink in it ("" for dir_fd itself), one
+ * component at a time and following no symlink (O_NOFOLLOW on each). open() of the
+ * whole path would follow a symlink that someone put in place of a directory after
+ * realpath() checked the path; here that open fails instead: ELOOP (403) for the last
+ * component, ENOTDIR (404 on Linux) where a directory should be. Directories on the
+ * way are opened for search only where the system has O_SEARCH; elsewhere they must
+ * be readable. */
+int path_open_beneath(int dir_fd, const char *rel, enum status *st)
+{
+#ifdef O_SEARCH
+	const int dir_flags = O_SEARCH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+#else
+	const int dir_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+#endif
+	/* O_NONBLOCK: opening a FIFO someone left in the root must not hang the server. */
+	const int file_flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC;
+	char name[PATH_MAX];
+	int fd = dir_fd;
+
+	if (strlen(rel) >= sizeof name) {
+		*st = S_NOT_FOUND;
+		return -1;
+	}
+	strcpy(name, rel);
+	for (char *part = name, *slash;; part = slash + 1) {
+		bool last = !(slash = strchr(part, '/'));
+		if (!last)
+			*slash = '\0';
+		int next = openat(fd, *part ? part : ".", last ? file_flags : dir_flags);
+		int saved = errno;
+		if (fd != dir_fd)
+			close(fd);
+		errno = saved;
+		if ((fd = next) < 0 || last)
+			break;
+	}
+	*st = S_OK;
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE)
+			*st = S_SERVICE_UNAVAILABLE;	/* out of descriptors: try again later */
+		else if (errno == EACCES || errno == ELOOP || errno == EMLINK)	/* EMLINK: BSD's ELOOP */
+			*st = S_FORBIDDEN;
+		else if (errno == ENOENT || errno == ENOTDIR)
+			*st = S_NOT_FOUND;
+		else
+			*st = S_INTERNAL_SERVER_ERROR;
+	}
+	return fd;
+}
+
+/* The portable way: resolve with realpath(), check, then open what was checked without
+ * following any symlink, so what is opened is what was checked. */
+static int open_checked(const char *root, int root_fd, const char *path, enum status *st)
 {
 	char real[PATH_MAX];
-	int fd = -1;
+	size_t rn = strlen(root);
 
 	if ((*st = path_resolve(root, path, real, sizeof real)) != S_OK)
 		return -1;
-	/* O_NONBLOCK: opening a FIFO someone left in the root must not hang the server. */
-	if ((fd = open(real, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
-		if (errno == EMFILE || errno == ENFILE)
-			*st = S_SERVICE_UNAVAILABLE;	/* out of descriptors: try again later */
-		else
-			*st = errno == EACCES ? S_FORBIDDEN : errno == ENOENT ? S_NOT_FOUND : S_INTERNAL_SERVER_ERROR;
-	}
-	return fd;
+	/* real is root, or root + "/" + the rest (for the root "/", "/" + the rest) */
+	const char *rel = real + rn;
+	if (*rel == '/')
+		rel++;
+	return path_open_beneath(root_fd, rel, st);
 }
 
 /* Open what the clean path names under the root: an fd, or -1 with *st saying why
@@ -214,8 +263,6 @@ int path_open(const char *root, int root_fd, const char *path, enum status *st)
 		*st = S_FORBIDDEN;
 		return -1;
 	}
-#else
-	(void)root_fd;
 #endif
-	return open_checked(root, path, st);
+	return open_checked(root, root_fd, path, st);
 }

@@ -97,6 +97,19 @@ static const struct {
 	{ "/out", S_FORBIDDEN }, { "/outdir/secret", S_FORBIDDEN }, { "/outdir/", S_FORBIDDEN },
 };
 
+/* path_open_beneath() is given what realpath() checked; a symlink on the way means the
+ * tree changed after the check (here: is one from the start) and is refused: 403 at
+ * the end of the path (ELOOP), 404 where a directory should be (ENOTDIR on Linux). */
+static const struct {
+	const char *rel;
+	enum status want;
+} beneath_cases[] = {
+	{ "", S_OK }, { "file.txt", S_OK }, { "dir", S_OK }, { "missing", S_NOT_FOUND },
+	{ "dir/missing", S_NOT_FOUND }, { "file.txt/x", S_NOT_FOUND },
+	{ "in", S_FORBIDDEN }, { "out", S_FORBIDDEN }, { "outdir/secret", S_NOT_FOUND },
+	{ "outdir/root/file.txt", S_NOT_FOUND },
+};
+
 void test_path(void)
 {
 	char out[PATH_TARGET_MAX], real[PATH_MAX];
@@ -123,6 +136,14 @@ void test_path(void)
 		int fd = path_open(root, root_fd, resolve_cases[i].path, &got);
 		check(got == resolve_cases[i].want && (fd >= 0) == (got == S_OK), "path", resolve_cases[i].path,
 		      "open: want %d, got %d (fd %d)", resolve_cases[i].want, got, fd);
+		if (fd >= 0)
+			close(fd);
+	}
+	for (size_t i = 0; i < sizeof beneath_cases / sizeof *beneath_cases; i++) {
+		enum status got;
+		int fd = path_open_beneath(root_fd, beneath_cases[i].rel, &got);
+		check(got == beneath_cases[i].want && (fd >= 0) == (got == S_OK), "path", beneath_cases[i].rel,
+		      "beneath: want %d, got %d (fd %d)", beneath_cases[i].want, got, fd);
 		if (fd >= 0)
 			close(fd);
 	}
