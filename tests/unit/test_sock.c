@@ -10,16 +10,17 @@
 static const struct {
 	int family;
 	const char *ip;
-	unsigned port;
+	unsigned port, scope;
 	const char *addr, *peer;
 } cases[] = {
-	{ AF_INET, "127.0.0.1", 40522, "127.0.0.1", "127.0.0.1:40522" },
-	{ AF_INET, "0.0.0.0", 0, "0.0.0.0", "0.0.0.0:0" },
-	{ AF_INET, "255.10.0.9", 65535, "255.10.0.9", "255.10.0.9:65535" },
-	{ AF_INET6, "::1", 8080, "::1", "[::1]:8080" },
-	{ AF_INET6, "::ffff:127.0.0.1", 80, "::ffff:127.0.0.1", "[::ffff:127.0.0.1]:80" },
-	{ AF_INET6, "2001:db8::ff00:42:8329", 443, "2001:db8::ff00:42:8329", "[2001:db8::ff00:42:8329]:443" },
-	{ AF_UNIX, NULL, 0, "?", "?:?" },	/* not an IP peer: never happens, but defined */
+	{ AF_INET, "127.0.0.1", 40522, 0, "127.0.0.1", "127.0.0.1:40522" },
+	{ AF_INET, "0.0.0.0", 0, 0, "0.0.0.0", "0.0.0.0:0" },
+	{ AF_INET, "255.10.0.9", 65535, 0, "255.10.0.9", "255.10.0.9:65535" },
+	{ AF_INET6, "::1", 8080, 0, "::1", "[::1]:8080" },
+	{ AF_INET6, "::ffff:127.0.0.1", 80, 0, "::ffff:127.0.0.1", "[::ffff:127.0.0.1]:80" },
+	{ AF_INET6, "2001:db8::ff00:42:8329", 443, 0, "2001:db8::ff00:42:8329", "[2001:db8::ff00:42:8329]:443" },
+	{ AF_INET6, "fe80::1", 8080, 2, "fe80::1%2", "[fe80::1%2]:8080" },	/* link-local: its zone */
+	{ AF_UNIX, NULL, 0, 0, "?", "?:?" },	/* not an IP peer: never happens, but defined */
 };
 
 void test_sock(void)
@@ -40,6 +41,7 @@ void test_sock(void)
 			struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
 			inet_pton(AF_INET6, cases[i].ip, &v6->sin6_addr);
 			v6->sin6_port = htons((in_port_t)cases[i].port);
+			v6->sin6_scope_id = cases[i].scope;
 			len = sizeof *v6;
 		}
 		sock_names((struct sockaddr *)&ss, len, addr, sizeof addr, peer, sizeof peer);
