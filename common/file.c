@@ -264,7 +264,8 @@ enum status file_listing(int fd, const char *urlpath, struct buf *out)
 		st = S_INTERNAL_SERVER_ERROR;
 	closedir(d);
 	if (st == S_OK) {
-		qsort(list, count, sizeof *list, by_name);
+		if (count > 1)	/* an empty directory has no list: qsort() must not get NULL */
+			qsort(list, count, sizeof *list, by_name);
 		listing_html(urlpath, list, count, out);
 	}
 	for (size_t i = 0; i < count; i++)

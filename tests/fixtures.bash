@@ -38,7 +38,7 @@ make_docroot() {
   DOCROOT=$t/root ERRDIR=$t/errors
   SECRET_TEXT="SECRET-OUTSIDE-ROOT-$RANDOM$RANDOM"
   SECRET2_TEXT="SECRET2-OUTSIDE-ROOT-$RANDOM$RANDOM"
-  mkdir -p "$DOCROOT/dir" "$DOCROOT/list/sub" "$ERRDIR" "$t/outside"
+  mkdir -p "$DOCROOT/dir/empty" "$DOCROOT/list/sub" "$ERRDIR" "$t/outside"
 
   # Outside the root: what a traversal or a symlink must never reveal.
   printf '%s\n' "$SECRET_TEXT" >"$t/secret.txt"

@@ -649,6 +649,14 @@ setup() {
   done
 }
 
+# bats test_tags=directories,listing
+@test "an empty directory answers a listing with only the way up" {
+  fetch /dir/empty/
+  expect_status 200
+  expect_length_matches_body
+  expect_body_has 'href="../"'
+}
+
 # bats test_tags=directories
 @test "a subdirectory of a listed directory without slash answers 301" {
   req GET /list/sub
