@@ -169,6 +169,10 @@ char *path_real(const char *path, char *out)
 	return realpath(path, out);
 }
 
+#ifndef NAME_MAX		/* POSIX lets <limits.h> leave it out where it varies */
+#define NAME_MAX 255
+#endif
+
 /* Open rel, a path under dir_fd with no symlink in it ("" for dir_fd itself), one
  * component at a time and following no symlink (O_NOFOLLOW on each). open() of the
  * whole path would follow a symlink that someone put in place of a directory after
@@ -185,25 +189,26 @@ int path_open_beneath(int dir_fd, const char *rel, enum status *st)
 #endif
 	/* O_NONBLOCK: opening a FIFO someone left in the root must not hang the server. */
 	const int file_flags = O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC;
-	char name[PATH_MAX];
+	char name[NAME_MAX + 1];	/* one component: a whole path would cost PATH_MAX of stack */
 	int fd = dir_fd;
 
-	if (strlen(rel) >= sizeof name) {
-		*st = S_NOT_FOUND;
-		return -1;
-	}
-	strcpy(name, rel);
-	for (char *part = name, *slash;; part = slash + 1) {
-		bool last = !(slash = strchr(part, '/'));
-		if (!last)
-			*slash = '\0';
-		int next = openat(fd, *part ? part : ".", last ? file_flags : dir_flags);
+	for (;;) {
+		size_t n = strcspn(rel, "/");
+		bool last = rel[n] == '\0';
+		int next = -1;
+		errno = ENAMETOOLONG;
+		if (n < sizeof name) {
+			memcpy(name, rel, n);
+			name[n] = '\0';
+			next = openat(fd, n ? name : ".", last ? file_flags : dir_flags);
+		}
 		int saved = errno;
 		if (fd != dir_fd)
-			close(fd);
+			close(fd);	/* the directory we came through */
 		errno = saved;
 		if ((fd = next) < 0 || last)
 			break;
+		rel += n + 1;
 	}
 	*st = S_OK;
 	if (fd < 0) {
@@ -211,7 +216,7 @@ int path_open_beneath(int dir_fd, const char *rel, enum status *st)
 			*st = S_SERVICE_UNAVAILABLE;	/* out of descriptors: try again later */
 		else if (errno == EACCES || errno == ELOOP || errno == EMLINK)	/* EMLINK: BSD's ELOOP */
 			*st = S_FORBIDDEN;
-		else if (errno == ENOENT || errno == ENOTDIR)
+		else if (errno == ENOENT || errno == ENOTDIR || errno == ENAMETOOLONG)
 			*st = S_NOT_FOUND;
 		else
 			*st = S_INTERNAL_SERVER_ERROR;

@@ -204,7 +204,7 @@ void sock_names(const struct sockaddr *sa, socklen_t len, char *addr, size_t asi
 {
 	const struct sockaddr_in *v4 = (const struct sockaddr_in *)sa;
 	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)sa;
-	char digits[5][NUM_TEXT_LEN];	/* an IPv4 address's four bytes, then the port */
+	char digits[5][NUM_TEXT_LEN];	/* an IPv4 address's four bytes (or an IPv6 zone), then the port */
 	const char *port = NULL;
 
 	if (sa->sa_family == AF_INET && len >= sizeof *v4) {
@@ -216,9 +216,9 @@ void sock_names(const struct sockaddr *sa, socklen_t len, char *addr, size_t asi
 		   inet_ntop(AF_INET6, &v6->sin6_addr, addr, (socklen_t)asize)) {
 		/* a link-local peer (fe80::...) is only whole with its zone: the interface
 		 * number, "fe80::1%2" (RFC 4007) */
+		size_t n = strlen(addr);
 		if (v6->sin6_scope_id)
-			text_cat(addr + strlen(addr), asize - strlen(addr), "%",
-				 num_text(digits[0], v6->sin6_scope_id, 10), NULL);
+			text_cat(addr + n, asize - n, "%", num_text(digits[0], v6->sin6_scope_id, 10), NULL);
 		port = num_text(digits[4], ntohs(v6->sin6_port), 10);
 	}
 	if (!port) {	/* not an IP peer, or no room for its address */
