@@ -51,23 +51,6 @@ own_server() {
 
 log_lines_at_least() { [ "$(grep -a -c -E "$2" "$1")" -ge "$3" ]; }
 
-# timed_get [URL]: a plain GET (default /file.txt of this test's server); sets ELAPSED in
-# milliseconds and fails unless the answer is 200.
-timed_get() {
-  local start code
-  start=$(now_ms)
-  code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "${1:-${URL}file.txt}") || true
-  ELAPSED=$(($(now_ms) - start))
-  echo "GET ${1:-${URL}file.txt}: $code in $ELAPSED ms"
-  [ "$code" = 200 ]
-}
-
-# quick_get [URL]: timed_get, and it must take under a second.
-quick_get() {
-  timed_get "$@" || return 1
-  [ "$ELAPSED" -lt 1000 ] || { echo "answered only after $ELAPSED ms"; return 1; }
-}
-
 need_python() {
   command -v python3 >/dev/null || skip "needs python3 (to shut down or reset a socket)"
 }

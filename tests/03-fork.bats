@@ -96,17 +96,6 @@ zombies_at_least() { [ "$(zombies "$1")" -ge "$2" ]; }
 
 fds_at_most() { [ "$(fd_count "$1")" -le "$2" ]; }
 
-# quick_get [URL]: a GET (default /file.txt) that answers 200 within a second.
-quick_get() {
-  local start code url=${1:-${URL}file.txt}
-  start=$(now_ms)
-  code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "$url") || true
-  ELAPSED=$(($(now_ms) - start))
-  echo "GET $url: $code in $ELAPSED ms"
-  [ "$code" = 200 ] || return 1
-  [ "$ELAPSED" -lt 1000 ] || { echo "answered only after $ELAPSED ms"; return 1; }
-}
-
 # The pids (pid=N) in FILE, one per line, in order.
 pids_in() {
   grep -a -o -E 'pid=[0-9]+' "$1" | cut -d= -f2

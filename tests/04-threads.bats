@@ -183,13 +183,6 @@ expect_all_lines() {
   }
 }
 
-# get_ok: a GET /file.txt of this test's server answers 200 (10 s at most).
-get_ok() {
-  local code
-  code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "${URL}file.txt") || true
-  [ "$code" = 200 ] || { echo "GET /file.txt answered '$code', expected 200"; return 1; }
-}
-
 # ---------------------------------------------------------------- which thread
 
 # two_connections_two_threads POOL: connection A sends a request and stays open (its
@@ -346,7 +339,7 @@ load_4x50x20() {
   # It waited for two rounds of idle connections to time out (three at a time).
   [ "$elapsed" -ge 1500 ] || { echo "answered before the idle connections timed out: was the cap held?"; false; }
   wait_until 5 tasks_are "$SERVER_PID" "$BASE" || { echo "$(tasks "$SERVER_PID") threads left"; false; }
-  get_ok
+  timed_get
   stopped_by_term 5000
   expect_threads_line 8 3
 }
@@ -371,14 +364,9 @@ load_4x50x20() {
 # bats test_tags=stage:04-threads,slow-client,pool
 @test "--pool 1: a client that sends nothing holds the pool's only thread until the timeout; no thread is added" {
   own_server -q -t 1 -r "$DOCROOT" --pool 1
-  local start code elapsed
-  start=$(now_ms)
   exec 7<>"/dev/tcp/127.0.0.1/$PORT"
-  code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "${URL}file.txt") || true
-  elapsed=$(($(now_ms) - start))
-  echo "GET behind the idle client: $code after $elapsed ms (-t 1)"
-  [ "$code" = 200 ]
-  [ "$elapsed" -ge 800 ] || { echo "answered before the idle client timed out"; false; }
+  timed_get
+  [ "$ELAPSED" -ge 800 ] || { echo "answered before the idle client timed out (-t 1)"; false; }
   tasks_are "$SERVER_PID" "$BASE" || { echo "$(tasks "$SERVER_PID") threads, baseline $BASE"; false; }
 }
 

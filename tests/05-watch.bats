@@ -27,6 +27,10 @@ bats_require_minimum_version 1.5.0
 load helpers
 load fixtures
 
+# quick_get's bound: a blocked server would not answer at all; the 3 s are slack for a
+# machine loaded by the watcher tests around it.
+QUICK_MS=3000
+
 SNIPPET='<script src="/_/live.js"></script>'
 # How late an event may come beyond debounce + interval: a slow, shared machine and
 # the sanitizer builds need slack; a broken debounce misses it by far more.
@@ -202,17 +206,6 @@ quiet_for() {
   done
 }
 
-# quick_get [URL]: a GET (default /file.txt) that answers 200 within 3 s (a blocked
-# server would not answer at all; the slack is for a loaded machine).
-quick_get() {
-  local start code url=${1:-${URL}file.txt}
-  start=$(now_ms)
-  code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "$url") || true
-  ELAPSED=$(($(now_ms) - start))
-  echo "GET $url: $code in $ELAPSED ms"
-  [ "$code" = 200 ] || return 1
-  [ "$ELAPSED" -lt 3000 ] || { echo "answered only after $ELAPSED ms"; return 1; }
-}
 
 # threads PID: how many threads the process PID has.
 threads() {

@@ -12,6 +12,8 @@
 #   hdr NAME [FILE]        value of header NAME in $HEAD (or FILE), fails when absent
 #   expect_*               assertions that say what they expected and what came
 #   still_serving          a plain GET /file.txt still answers 200
+#   timed_get [URL], quick_get [URL]   a GET (default /file.txt) that answers 200, sets
+#                          ELAPSED in ms; quick_get: within $QUICK_MS ms (1000)
 #   wait_for_grep FILE ERE [SECS]   waits (bounded) until FILE has a line matching ERE
 #   start_file_server      (in setup_file) make_docroot plus huge.bin, and the file's
 #                          server (-t 2) on it; its pid in FILE_SERVER_PID
@@ -211,10 +213,27 @@ all_statuses() {
   grep -a -o -E 'HTTP/1\.[01] [0-9]{3} ' "$RESP" | cut -d' ' -f2 | tr '\n' ' ' | sed 's/ $//'
 }
 
+# timed_get [URL]: a plain GET (default /file.txt of the current server), 10 s at most;
+# sets ELAPSED in milliseconds and fails unless the answer is 200.
+timed_get() {
+  local start code url=${1:-${URL}file.txt}
+  start=$(now_ms)
+  code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "$url") || true
+  ELAPSED=$(($(now_ms) - start))
+  echo "GET $url: $code in $ELAPSED ms"
+  [ "$code" = 200 ]
+}
+
+# quick_get [URL]: timed_get, answered within $QUICK_MS milliseconds (1000 unless the
+# file sets it): no other client held this one up.
+quick_get() {
+  timed_get "$@" || return 1
+  [ "$ELAPSED" -lt "${QUICK_MS:-1000}" ] || { echo "answered only after $ELAPSED ms"; return 1; }
+}
+
+# still_serving: after whatever the test did, a plain GET answers 200.
 still_serving() {
-  local code
-  code=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "${URL}file.txt") || true
-  [ "$code" = 200 ] || { echo "afterwards GET /file.txt answered '$code', expected 200"; return 1; }
+  timed_get || { echo "afterwards GET /file.txt did not answer 200"; return 1; }
 }
 
 wait_for_grep() {
