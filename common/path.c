@@ -196,8 +196,9 @@ int path_open_beneath(int dir_fd, const char *rel, enum status *st)
 		size_t n = strcspn(rel, "/");
 		bool last = rel[n] == '\0';
 		int next = -1;
-		errno = ENAMETOOLONG;
-		if (n < sizeof name) {
+		if (n >= sizeof name) {
+			errno = ENAMETOOLONG;	/* no such name in any directory: 404 below */
+		} else {
 			memcpy(name, rel, n);
 			name[n] = '\0';
 			next = openat(fd, n ? name : ".", last ? file_flags : dir_flags);

@@ -216,9 +216,10 @@ void sock_names(const struct sockaddr *sa, socklen_t len, char *addr, size_t asi
 		   inet_ntop(AF_INET6, &v6->sin6_addr, addr, (socklen_t)asize)) {
 		/* a link-local peer (fe80::...) is only whole with its zone: the interface
 		 * number, "fe80::1%2" (RFC 4007) */
-		size_t n = strlen(addr);
-		if (v6->sin6_scope_id)
+		if (v6->sin6_scope_id) {
+			size_t n = strlen(addr);
 			text_cat(addr + n, asize - n, "%", num_text(digits[0], v6->sin6_scope_id, 10), NULL);
+		}
 		port = num_text(digits[4], ntohs(v6->sin6_port), 10);
 	}
 	if (!port) {	/* not an IP peer, or no room for its address */

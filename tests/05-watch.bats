@@ -206,7 +206,6 @@ quiet_for() {
   done
 }
 
-
 # threads PID: how many threads the process PID has.
 threads() {
   local t=(/proc/"$1"/task/*)
