@@ -655,6 +655,7 @@ setup() {
   expect_status 200
   expect_length_matches_body
   expect_body_has 'href="../"'
+  [ "$(grep -a -o 'href="' "$BODY" | wc -l)" -eq 1 ] || { echo "links other than the way up"; false; }
 }
 
 # bats test_tags=directories
