@@ -150,7 +150,14 @@ static int parse_some(struct load *l, struct conn *c)
 		}
 		if (rc == RESP_MORE)
 			break;
-		response_done(l, c); /* bytes left over belong to the next response */
+		/* We send a request only once the answer to the last one is in, so a byte
+		 * after the end of this response came with it: the server sent more than
+		 * its framing (Content-Length, chunks) said. That response is wrong. */
+		if (c->head < c->tail) {
+			fail(l, c, E_BAD_RESPONSE);
+			return 0;
+		}
+		response_done(l, c);
 	}
 	if (c->head == c->tail || !awaiting(c)) {
 		c->head = c->tail = 0;

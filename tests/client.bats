@@ -32,6 +32,7 @@ R = {
   "/te-and-cl": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
                 b"Content-Length: 5\r\n\r\n0\r\n\r\n",
   "/bad-chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+  "/excess": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello, and more than it said",
 }
 CLOSE = ("/to-close", "/truncated", "/silent", "/bad-chunk")
 def serve(c):
@@ -246,7 +247,7 @@ assert j["latency_ms"]["min"] <= j["latency_ms"]["p50"] <= j["latency_ms"]["max"
   at_least requests 1
 }
 
-@test "responses are checked: framing, interim 1xx, truncation, malformed heads" {
+@test "responses are checked: framing, interim 1xx, truncation, excess bytes, malformed heads" {
   [ -n "${CANNED_URL:-}" ] || skip "needs python3 for the canned-response server"
   local path status want
   # path          exit  what the summary must say (2 requests on each)
@@ -264,5 +265,6 @@ assert j["latency_ms"]["min"] <= j["latency_ms"]["p50"] <= j["latency_ms"]["max"
 /bad-field    1  (bad_response: 2)
 /te-and-cl    1  (bad_response: 2)
 /bad-chunk    1  (bad_response: 2)
+/excess       1  (bad_response: 2)
 CASES
 }
