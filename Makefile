@@ -167,7 +167,7 @@ $(FUZZ_OBJ)/%.o: %.c
 $(FUZZ_OBJ)/noopenat2/path.o: common/path.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(WARN) $(CPPFLAGS) $(FUZZFLAGS) -DNO_OPENAT2 -c -o $@ $<
-build/fuzz/fuzz_request: $(FUZZ_OBJ)/tests/fuzz/fuzz_request.o
+build/fuzz/fuzz_request: $(FUZZ_OBJ)/tests/fuzz/fuzz_request.o $(FUZZ_OBJ)/common/path.o
 build/fuzz/fuzz_target: $(FUZZ_OBJ)/tests/fuzz/fuzz_target.o $(FUZZ_OBJ)/common/path.o
 build/fuzz/fuzz_target_noopenat2: $(FUZZ_OBJ)/tests/fuzz/fuzz_target.o $(FUZZ_OBJ)/noopenat2/path.o
 $(FUZZERS): $(FUZZ_OBJ)/common/http.o $(FUZZ_OBJ)/common/file.o $(FUZZ_OBJ)/common/buf.o

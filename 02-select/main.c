@@ -163,7 +163,7 @@ static void on_readable(struct loop *l, struct client *cl)
 /* The deadline of the current step passed. */
 static void on_deadline(struct loop *l, struct client *cl)
 {
-	if (cl->state == READING && cl->c.in_len > 0 && cl->c.discard == 0) {
+	if (cl->state == READING && conn_started(&cl->c)) {
 		conn_fail(&l->srv, &cl->c, S_REQUEST_TIMEOUT);	/* half a request: say 408 */
 		cl->state = SENDING;
 		cl->c.res.close = true;

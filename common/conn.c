@@ -201,6 +201,17 @@ static bool wait_readable(int fd, long long deadline)
 	return left > 0 && poll(&p, 1, (int)left) != 0;	/* an error: let read() say */
 }
 
+/* Has part of a request arrived? Not a body being thrown away, nor empty lines: a
+ * client may send one after a request's body, and the parser skips them (RFC 9112 2.2).
+ * An idle connection that times out is closed without a word; a started one gets 408. */
+bool conn_started(const struct conn *c)
+{
+	for (size_t i = 0; i < c->in_len && c->discard == 0; i++)
+		if (c->in[i] != '\r' && c->in[i] != '\n')
+			return true;
+	return false;
+}
+
 /* Read more of the request. Returns false when the connection should end: the client
  * closed it, an error, the server is stopping while idle, or the deadline passed
  * (then timed_out says whether part of a request had arrived: it gets a 408). */
@@ -213,7 +224,7 @@ static bool read_more(struct conn *c, long long deadline, bool *timed_out)
 		if (!p || (sock_stopping() && c->in_len == 0))
 			return false;
 		if (conn_clock_ms() >= deadline || (c->in_len > 0 && !wait_readable(c->fd, deadline))) {
-			*timed_out = c->in_len > 0 && c->discard == 0;
+			*timed_out = conn_started(c);
 			return false;
 		}
 		ssize_t n = read(c->fd, p, room);

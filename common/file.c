@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "path.h"
 
 /* The MIME table: extension, type. Text types say their charset. */
 static const struct {
@@ -193,8 +194,28 @@ static int by_name(const void *a, const void *b)
 	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
 }
 
-/* Read a directory's entries (all but "." and ".."), with their stat data. */
-static int read_entries(DIR *d, struct entry **list, size_t *count)
+/* What the symlink urlpath + name leads to, as a click on it would find it: through
+ * path_open(), so only if that is inside the root. A link that leads outside, or
+ * nowhere, gets no size, kind or date (all zero): a listing must not tell what lies
+ * outside the root any more than a request may. */
+static void link_target(const char *root, int root_fd, const char *urlpath, const char *name,
+			struct stat *st)
+{
+	char path[PATH_TARGET_MAX];
+	enum status ignored;
+	int fd = -1;
+
+	if ((size_t)snprintf(path, sizeof path, "%s%s", urlpath, name) < sizeof path)
+		fd = path_open(root, root_fd, path, &ignored);
+	if (fd < 0 || fstat(fd, st) != 0)
+		memset(st, 0, sizeof *st);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Read the entries of urlpath's directory (all but "." and ".."), with their stat data. */
+static int read_entries(DIR *d, const char *root, int root_fd, const char *urlpath,
+			struct entry **list, size_t *count)
 {
 	size_t cap = 0;
 	struct dirent *de;
@@ -205,8 +226,10 @@ static int read_entries(DIR *d, struct entry **list, size_t *count)
 	while ((de = readdir(d))) {	/* our own DIR stream: safe on any thread */
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, 0) != 0)
-			memset(&st, 0, sizeof st);	/* a dangling link: list it anyway */
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			memset(&st, 0, sizeof st);	/* gone meanwhile: list it anyway */
+		else if (S_ISLNK(st.st_mode))
+			link_target(root, root_fd, urlpath, de->d_name, &st);
 		if (*count == cap) {
 			cap = cap ? cap * 2 : 32;
 			struct entry *more = realloc(*list, cap * sizeof **list);
@@ -241,15 +264,18 @@ static void listing_html(const char *urlpath, struct entry *list, size_t count, 
 		buf_printf(out, "%s\">", slash);
 		buf_html(out, name, strlen(name));
 		buf_printf(out, "%s</a></td><td class=\"n\">", slash);
-		if (!list[i].dir)
+		if (!list[i].mtime)	/* nothing known: a link that leads outside or nowhere */
+			when[0] = '\0';
+		else if (!list[i].dir)
 			buf_printf(out, "%lld", (long long)list[i].size);
 		buf_printf(out, "</td><td>%s</td></tr>\n", when);
 	}
 	buf_puts(out, "</table>\n</body></html>\n");
 }
 
-/* The HTML listing of the directory open on fd (which this closes), shown as urlpath. */
-enum status file_listing(int fd, const char *urlpath, struct buf *out)
+/* The HTML listing of the directory open on fd (which this closes), shown as urlpath,
+ * under the root that root and root_fd name (as for path_open). */
+enum status file_listing(int fd, const char *root, int root_fd, const char *urlpath, struct buf *out)
 {
 	struct entry *list = NULL;
 	size_t count = 0;
@@ -260,7 +286,7 @@ enum status file_listing(int fd, const char *urlpath, struct buf *out)
 		close(fd);
 		return S_FORBIDDEN;
 	}
-	if (read_entries(d, &list, &count) != 0)
+	if (read_entries(d, root, root_fd, urlpath, &list, &count) != 0)
 		st = S_INTERNAL_SERVER_ERROR;
 	closedir(d);
 	if (st == S_OK) {

@@ -22,6 +22,7 @@ bool file_parse_date(struct slice s, time_t *t);
 void file_etag(const struct stat *st, char out[FILE_ETAG_LEN]);
 bool file_etag_matches(struct slice list, const char *etag);
 enum range_result file_range(struct slice spec, off_t size, off_t *from, off_t *len);
-enum status file_listing(int fd, const char *urlpath, struct buf *out);
+enum status file_listing(int fd, const char *root, int root_fd, const char *urlpath,
+			struct buf *out);
 
 #endif

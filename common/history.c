@@ -98,12 +98,17 @@ static int read_record(struct history *h, uint64_t i, struct record *rec)
 	return 1;
 }
 
-/* A target as a link when it is a local path ("/..."), else as plain text. */
+/* A target as a link when it is a local path ("/...") made only of the characters a
+ * URL may hold, else as plain text. Not "//host/..." (another site), and nothing with a
+ * backslash: browsers read "/\host/..." as "//host/..." too. The history keeps every
+ * target, also those refused with 400, so anyone could plant one here. */
 static void html_link(struct buf *out, const char *path)
 {
+	static const char url_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					"0123456789-._~!$&'()*+,;=:@/?%";
 	size_t n = strlen(path);
 
-	if (path[0] != '/' || path[1] == '/') {
+	if (path[0] != '/' || path[1] == '/' || strspn(path, url_chars) != n) {
 		buf_html(out, path, n);
 		return;
 	}

@@ -143,6 +143,20 @@ static enum status parse_length(struct request *r, struct slice v)
 	return S_OK;
 }
 
+/* A Host value made only of what a host and port may hold (RFC 9112 3.2, RFC 3986
+ * 3.2.2: a name, an IPv4 address or a bracketed IPv6 literal, then ":port"). Empty is
+ * allowed. A server must refuse anything else with 400. */
+static bool valid_host(struct slice v)
+{
+	for (size_t i = 0; i < v.n; i++) {
+		char ch = v.p[i];
+		if (!(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') && !(ch >= '0' && ch <= '9') &&
+		    !strchr("-._~!$&'()*+,;=:[]%", ch))
+			return false;
+	}
+	return true;
+}
+
 /* Parse one field line (without its CRLF) and keep the fields we use. */
 static enum status parse_field(struct request *r, const char *p, const char *end)
 {
@@ -166,8 +180,8 @@ static enum status parse_field(struct request *r, const char *p, const char *end
 	struct slice value = { v, (size_t)(e - v) };
 
 	if (slice_eq(name, "Host")) {
-		if (r->host.p)
-			return S_BAD_REQUEST;	/* two Hosts: which one is meant? */
+		if (r->host.p || !valid_host(value))
+			return S_BAD_REQUEST;	/* two Hosts (which one is meant?), or no host */
 		r->host = value;
 	} else if (slice_eq(name, "Content-Length")) {
 		return parse_length(r, value);
@@ -176,7 +190,9 @@ static enum status parse_field(struct request *r, const char *p, const char *end
 			return S_BAD_REQUEST;	/* one field is enough to say "chunked" */
 		r->transfer_encoding = value;
 	} else if (slice_eq(name, "Connection")) {
-		r->connection = value;
+		/* a list, maybe over several lines (RFC 9110 5.3): a "close" in any counts */
+		r->conn_close |= slice_has_token(value, "close");
+		r->conn_keep_alive |= slice_has_token(value, "keep-alive");
 	} else if (slice_eq(name, "User-Agent")) {
 		r->user_agent = value;
 	} else if (slice_eq(name, "Referer")) {
@@ -222,10 +238,8 @@ static enum status check_request(struct request *r)
 	}
 	if (r->content_length > HTTP_BODY_MAX)
 		return S_PAYLOAD_TOO_LARGE;
-	if (r->minor >= 1)
-		r->keep_alive = !slice_has_token(r->connection, "close");
-	else
-		r->keep_alive = slice_has_token(r->connection, "keep-alive");
+	/* RFC 9112 9.3: "close" ends it in any version; 1.0 keeps it only when asked */
+	r->keep_alive = !r->conn_close && (r->minor >= 1 || r->conn_keep_alive);
 	return S_OK;
 }
 

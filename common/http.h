@@ -56,7 +56,8 @@ struct request {
 	enum method method;
 	struct slice method_name, target, version;
 	int minor;			/* HTTP/1.minor */
-	struct slice host, user_agent, referer, connection;
+	struct slice host, user_agent, referer;
+	bool conn_close, conn_keep_alive;	/* Connection: said "close", "keep-alive" */
 	struct slice if_none_match, if_modified_since, range, if_range;
 	long long content_length;	/* -1 when absent */
 	struct slice transfer_encoding;	/* only "chunked" is accepted */

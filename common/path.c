@@ -33,8 +33,10 @@ static int hex_value(char c)
 	return -1;
 }
 
-/* Skip "http://authority" of an absolute-form target (RFC 9112 3.2.2). */
-static struct slice origin_form(struct slice t)
+/* Skip "http://authority" of an absolute-form target (RFC 9112 3.2.2). The authority
+ * ends at the first '/', '?' or '#' (RFC 3986 3.2); what is left may have no path at
+ * all ("http://host?q"), and *absolute then says that the path is "/". */
+static struct slice origin_form(struct slice t, bool *absolute)
 {
 	size_t skip = 0;
 
@@ -42,14 +44,10 @@ static struct slice origin_form(struct slice t)
 		skip = 7;
 	else if (t.n >= 8 && strncasecmp(t.p, "https://", 8) == 0)
 		skip = 8;
-	if (skip) {
-		const char *slash = memchr(t.p + skip, '/', t.n - skip);
-		if (!slash)
-			return (struct slice){ "/", 1 };
-		t.n -= (size_t)(slash - t.p);
-		t.p = slash;
-	}
-	return t;
+	*absolute = skip > 0;
+	while (skip && skip < t.n && t.p[skip] != '/' && t.p[skip] != '?' && t.p[skip] != '#')
+		skip++;
+	return (struct slice){ t.p + skip, t.n - skip };
 }
 
 /* Percent-decode the path part into out. Refuses what could smuggle a separator or
@@ -116,7 +114,8 @@ static enum status remove_dot_segments(const char *path, char *out)
  * point *query at what follows '?'. Returns S_OK or S_BAD_REQUEST. */
 enum status path_from_target(struct slice target, char *out, size_t size, struct slice *query)
 {
-	struct slice t = origin_form(target);
+	bool absolute;
+	struct slice t = origin_form(target, &absolute);
 	size_t n = 0;
 	enum status st;
 
@@ -129,14 +128,40 @@ enum status path_from_target(struct slice target, char *out, size_t size, struct
 	} else {
 		query->n = 0;
 	}
-	if (t.n == 0 || t.p[0] != '/')
+	struct slice path = { t.p, n };
+	if (absolute && n == 0)
+		path = (struct slice){ "/", 1 };	/* "http://host", "http://host?q" */
+	if (path.n == 0 || path.p[0] != '/')
 		return S_BAD_REQUEST;
 	char decoded[PATH_TARGET_MAX];
 	if (size < PATH_TARGET_MAX)
 		return S_URI_TOO_LONG;
-	if ((st = decode((struct slice){ t.p, n }, decoded, sizeof decoded)) != S_OK)
+	if ((st = decode(path, decoded, sizeof decoded)) != S_OK)
 		return st;
 	return remove_dot_segments(decoded, out);
+}
+
+/* Whether real, a real path, is root or below it. */
+static bool inside(const char *root, size_t rn, const char *real)
+{
+	return rn == 1 || (strncmp(real, root, rn) == 0 && (real[rn] == '\0' || real[rn] == '/'));
+}
+
+/* A missing path: 404 if it would have been inside the root, 403 if the part of it
+ * that exists already leads outside (a symlink to a directory elsewhere). Without
+ * this, /link-to-etc/passwd (403) and /link-to-etc/nothing (404) would tell a client
+ * which files exist outside the root. full is ours to cut: drop the last component
+ * until what is left exists, and check where that is. */
+static enum status missing(const char *root, size_t rn, char *full)
+{
+	char real[PATH_MAX];
+
+	for (char *slash; (slash = strrchr(full, '/')) && slash > full + rn;) {
+		*slash = '\0';
+		if (realpath(full, real))
+			return inside(root, rn, real) ? S_NOT_FOUND : S_FORBIDDEN;
+	}
+	return S_NOT_FOUND;	/* nothing below the root exists on the way */
 }
 
 /* Resolve root + path with realpath() into out and check it stays inside root, which
@@ -153,9 +178,11 @@ enum status path_resolve(const char *root, const char *path, char *out, size_t s
 			return S_FORBIDDEN;
 		if (errno == ENOMEM || errno == EIO)
 			return S_INTERNAL_SERVER_ERROR;
-		return S_NOT_FOUND;	/* ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG */
+		if (errno == ENOENT || errno == ENOTDIR)
+			return missing(root, rn, full);
+		return S_NOT_FOUND;	/* ELOOP, ENAMETOOLONG */
 	}
-	if (rn > 1 && (strncmp(real, root, rn) != 0 || (real[rn] != '\0' && real[rn] != '/')))
+	if (!inside(root, rn, real))
 		return S_FORBIDDEN;
 	if (strlen(real) >= size)
 		return S_NOT_FOUND;
@@ -217,6 +244,8 @@ int path_open_beneath(int dir_fd, const char *rel, enum status *st)
 			*st = S_SERVICE_UNAVAILABLE;	/* out of descriptors: try again later */
 		else if (errno == EACCES || errno == ELOOP || errno == EMLINK)	/* EMLINK: BSD's ELOOP */
 			*st = S_FORBIDDEN;
+		else if (errno == ENXIO || errno == ENODEV || errno == EOPNOTSUPP)
+			*st = S_FORBIDDEN;	/* a socket or a device: not a file to serve */
 		else if (errno == ENOENT || errno == ENOTDIR || errno == ENAMETOOLONG)
 			*st = S_NOT_FOUND;
 		else

@@ -255,9 +255,6 @@ static enum status serve_file(struct server *srv, const struct request *req, int
 	return st;
 }
 
-static enum status serve_path(struct server *srv, const struct request *req, const char *path,
-			      struct slice query, struct response *r);
-
 /* A directory (fd is open on it, and ours to close): 301 without the trailing slash,
  * else its index.html, else a listing. */
 static enum status serve_dir(struct server *srv, const struct request *req, const char *path,
@@ -280,15 +277,25 @@ static enum status serve_dir(struct server *srv, const struct request *req, cons
 				   "<p>This is a directory: its address ends with a slash.</p>\n");
 		return S_MOVED_PERMANENTLY;
 	}
+	/* The index page, if there is one and it is a file (a directory can be called
+	 * index.html too: that one gets listed with the rest). */
 	char index[PATH_TARGET_MAX + 16];
+	struct stat sb;
+	enum status st;
 	snprintf(index, sizeof index, "%sindex.html", path);
-	enum status st = serve_path(srv, req, index, query, r);
-	if (st != S_NOT_FOUND) {
+	int page = path_open(srv->root, srv->root_fd, index, &st);
+	if (page >= 0 && fstat(page, &sb) == 0 && S_ISREG(sb.st_mode)) {
 		close(fd);
-		return st;
+		return serve_file(srv, req, page, &sb, index, r);
+	}
+	if (page >= 0)
+		close(page);
+	else if (st != S_NOT_FOUND) {
+		close(fd);
+		return st;	/* 403 (unreadable), 503 (out of descriptors), 500 */
 	}
 	resp_html(r);
-	return file_listing(fd, path, &r->body);
+	return file_listing(fd, srv->root, srv->root_fd, path, &r->body);
 }
 
 /* Open a clean path inside the root and serve what is there. */

@@ -2,7 +2,8 @@
 #
 #   reply_files            (in setup) points $RESP, $HEAD, $BODY into $BATS_TEST_TMPDIR
 #   make_docroot           builds a document root of known files under $BATS_FILE_TMPDIR and
-#                          exports DOCROOT, ERRDIR, SECRET_TEXT, SECRET2_TEXT, FILE_DATE
+#                          exports DOCROOT, ERRDIR, SECRET_TEXT, SECRET2_TEXT, FILE_DATE,
+#                          SOCKET (a socket in the root; empty if it could not be made)
 #   send REQUEST [SECS]    raw() with `%` taken literally (printf escapes still expanded);
 #                          the whole reply goes to $RESP, the first response's header section
 #                          to $HEAD, the rest to $BODY, its status code to $STATUS
@@ -40,7 +41,8 @@ make_docroot() {
   DOCROOT=$t/root ERRDIR=$t/errors
   SECRET_TEXT="SECRET-OUTSIDE-ROOT-$RANDOM$RANDOM"
   SECRET2_TEXT="SECRET2-OUTSIDE-ROOT-$RANDOM$RANDOM"
-  mkdir -p "$DOCROOT/dir/empty" "$DOCROOT/list/sub" "$ERRDIR" "$t/outside"
+  mkdir -p "$DOCROOT/dir/empty" "$DOCROOT/list/sub" "$DOCROOT/links" "$DOCROOT/idxdir/index.html" \
+    "$ERRDIR" "$t/outside"
 
   # Outside the root: what a traversal or a symlink must never reveal.
   printf '%s\n' "$SECRET_TEXT" >"$t/secret.txt"
@@ -73,13 +75,25 @@ make_docroot() {
     ln -s "$t/secret.txt" leak.txt &&
     ln -s ../secret.txt rel-leak.txt &&
     ln -s "$t/outside" leakdir &&
-    ln -s no-such-target dangling)
+    ln -s no-such-target dangling &&
+    printf 'INDEX-DIR-INNER\n' >idxdir/index.html/inner.txt &&
+    ln -s ../file.txt links/file &&
+    ln -s ../list/sub links/sub &&
+    ln -s "$t/secret.txt" links/secret &&
+    ln -s "$t/outside" links/outdir &&
+    mkfifo pipe)
+  # A socket in the root, if python3 can make one (SOCKET says whether it did).
+  SOCKET=
+  if command -v python3 >/dev/null &&
+    python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$DOCROOT/sock"; then
+    SOCKET=$DOCROOT/sock
+  fi
   # A fixed, known modification time makes Last-Modified and If-Modified-Since exact.
   touch -d '2020-01-02 03:04:05 UTC' "$DOCROOT/file.txt"
   FILE_DATE='Thu, 02 Jan 2020 03:04:05 GMT'
 
   printf '<!doctype html><title>custom</title><p>CUSTOM-404-MARKER</p>\n' >"$ERRDIR/404.html"
-  export DOCROOT ERRDIR SECRET_TEXT SECRET2_TEXT FILE_DATE
+  export DOCROOT ERRDIR SECRET_TEXT SECRET2_TEXT FILE_DATE SOCKET
 }
 
 # Milliseconds since the epoch.

@@ -522,6 +522,13 @@ setup() {
 }
 
 # bats test_tags=targets
+@test "a Host value that is no host answers 400" {
+  send 'GET /file.txt HTTP/1.1\r\nHost: a b\r\n\r\n'
+  expect_error_page 400
+  still_serving
+}
+
+# bats test_tags=targets
 @test "an absolute-form target serves the path" {
   req GET "http://127.0.0.1:$PORT/file.txt"
   expect_status 200
@@ -556,6 +563,26 @@ setup() {
     expect_reply_lacks "$SECRET2_TEXT"
     expect_reply_lacks secret2.txt
   done
+  still_serving
+}
+
+# bats test_tags=targets,security
+@test "a missing file behind a symlink to a directory outside the root answers 403, as an existing one" {
+  req GET /leakdir/no-such-file.txt
+  expect_error_page 403
+  req GET /links/outdir/no-such-file.txt
+  expect_error_page 403
+  still_serving
+}
+
+# bats test_tags=targets
+@test "a FIFO or a socket in the root answers 403 at once" {
+  local target
+  for target in /pipe ${SOCKET:+/sock}; do
+    req GET "$target" 5
+    expect_error_page 403
+  done
+  [ -n "$SOCKET" ] || echo "# no socket: python3 could not make one" >&3
   still_serving
 }
 
@@ -656,6 +683,23 @@ setup() {
   expect_length_matches_body
   expect_body_has 'href="../"'
   [ "$(grep -a -o 'href="' "$BODY" | wc -l)" -eq 1 ] || { echo "links other than the way up"; false; }
+}
+
+# bats test_tags=directories,listing,security
+@test "the listing shows where symlinks lead inside the root, and nothing of outside" {
+  fetch /links/
+  expect_status 200
+  expect_body_has '<a href="./file">file</a></td><td class="n">1024</td><td>'"$FILE_DATE"'</td>'
+  expect_body_has '<a href="./sub/">sub/</a>'
+  expect_body_has '<a href="./secret">secret</a></td><td class="n"></td><td></td>'
+  expect_body_has '<a href="./outdir">outdir</a></td><td class="n"></td><td></td>'
+}
+
+# bats test_tags=directories,listing
+@test "a directory named index.html is listed, not served as the index" {
+  fetch /idxdir/
+  expect_status 200
+  expect_body_has '<a href="./index.html/">index.html/</a>'
 }
 
 # bats test_tags=directories
@@ -853,6 +897,23 @@ setup() {
 }
 
 # bats test_tags=connections
+@test "close on any of several Connection lines wins: the server closes" {
+  local start
+  start=$(now_ms)
+  send 'GET /file.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n'
+  expect_status 200
+  expect_closing
+  [ $(($(now_ms) - start)) -lt 1500 ] ||
+    { echo "the server held the connection $(($(now_ms) - start)) ms"; false; }
+}
+
+# bats test_tags=connections
+@test "an empty line after a request starts no request: the idle close comes without a 408" {
+  send 'GET /file.txt HTTP/1.1\r\nHost: t\r\n\r\n\r\n' 6
+  [ "$(all_statuses)" = 200 ] || { echo "statuses: '$(all_statuses)', expected the 200 alone"; false; }
+}
+
+# bats test_tags=connections
 @test "three pipelined requests in one write are answered in order" {
   send 'GET /page.html HTTP/1.1\r\nHost: t\r\n\r\n'\
 'GET /style.css HTTP/1.1\r\nHost: t\r\n\r\n'\
@@ -930,6 +991,16 @@ setup() {
   first=$(offset_in_body /h-first.txt) second=$(offset_in_body /h-second.txt)
   [ "$first" -ge 0 ] && [ "$second" -ge 0 ] || { echo "missing: first at $first, second at $second"; false; }
   [ "$second" -lt "$first" ] || { echo "/h-second.txt (at $second) is not before /h-first.txt (at $first)"; false; }
+}
+
+# bats test_tags=builtin,security
+@test "/_/history links only local paths: a target with a backslash is shown as text" {
+  send 'GET /\\evil.example/x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'
+  expect_status 400
+  fetch /_/history
+  expect_status 200
+  expect_body_has '<td>/\evil.example/x</td>'
+  expect_reply_lacks 'href="/\'
 }
 
 # bats test_tags=builtin

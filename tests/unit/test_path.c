@@ -30,6 +30,9 @@ static const struct {
 	{ "/a/.", S_OK, "/a/", "" },
 	{ "/..a/b..", S_OK, "/..a/b..", "" },
 	{ "http://host:8080/x/y", S_OK, "/x/y", "" },
+	{ "http://host?q/hello.txt", S_OK, "/", "q/hello.txt" },
+	{ "http://host#f/hello.txt", S_OK, "/", "" },
+	{ "http://host", S_OK, "/", "" },
 	{ "HTTP://host", S_OK, "/", "" },
 	{ "/%3F", S_OK, "/?", "" },
 
@@ -95,6 +98,10 @@ static const struct {
 	{ "/missing", S_NOT_FOUND }, { "/file.txt/", S_NOT_FOUND },
 	{ "/abs", S_OK }, { "/absout", S_FORBIDDEN },
 	{ "/out", S_FORBIDDEN }, { "/outdir/secret", S_FORBIDDEN }, { "/outdir/", S_FORBIDDEN },
+	/* missing: 403 when what exists of it leads outside, so that a symlink to a
+	 * directory elsewhere does not tell which files exist there */
+	{ "/outdir/nothing", S_FORBIDDEN }, { "/absout/x", S_FORBIDDEN },
+	{ "/outdir/root/missing", S_NOT_FOUND }, { "/dir/missing/deeper", S_NOT_FOUND },
 };
 
 /* path_open_beneath() is given what realpath() checked; a symlink on the way means the
