@@ -30,6 +30,7 @@
 
 #include "buf.h"
 #include "conn.h"
+#include "log.h"
 #include "options.h"
 #include "server.h"
 #include "sock.h"
@@ -60,11 +61,12 @@ static struct watch *watch;
 static pthread_t watcher_tid;
 static char server_id[64];	/* changes when the server restarts: pages then reload */
 
-/* The changes of one burst, as they come in. */
+/* The changes of one burst, as they come in (64 KiB, on the watcher's stack: it is
+ * made with the default stack size, not with the connection threads' small one). */
 struct burst {
-	char paths[BURST_PATHS][256];
+	char paths[BURST_PATHS][PATH_MAX];
 	int count;		/* different paths seen, also beyond BURST_PATHS */
-	bool css;		/* every one of them is a stylesheet */
+	bool css;		/* every one of them is a stylesheet, and all are listed */
 };
 
 static void stream(struct server *srv, int fd);
@@ -149,7 +151,8 @@ static void on_change(void *ctx, const char *path)
 			return;
 	if (b->count < BURST_PATHS)
 		snprintf(b->paths[b->count], sizeof b->paths[0], "%s", path);
-	b->css = (b->count == 0 || b->css) && css;
+	/* A page swaps only the stylesheets an event lists: past BURST_PATHS, reload. */
+	b->css = (b->count == 0 || b->css) && css && b->count < BURST_PATHS;
 	b->count++;
 }
 
@@ -169,21 +172,36 @@ static void json_string(struct buf *out, const char *s)
 	buf_puts(out, "\"");
 }
 
-/* Drop the paths of the burst that are gone, unless all are: a save through a temporary
- * file (sed -i writes "sedXXXXXX", then renames it over the file) leaves only the real
- * file. A burst that only deleted files still reports them. */
-static void drop_temporaries(const char *root, struct burst *b)
+/* Drop the paths of the burst that are not content. First our own access log, if it is
+ * under the root: every request writes to it, and every page would reload after every
+ * request, its own included, for ever. Then the paths that are gone, unless all are: a
+ * save through a temporary file (sed -i writes "sedXXXXXX", then renames it over the
+ * file) leaves only the real file. A burst that only deleted files still reports them. */
+static void drop_temporaries(struct server *srv, struct burst *b)
 {
-	char full[PATH_MAX + 256];
-	struct stat st;
-	int kept = 0, n = b->count < BURST_PATHS ? b->count : BURST_PATHS;
+	char full[2 * PATH_MAX];
+	struct stat st, log;
+	bool has_log = log_stat(srv, &log);
+	int kept = 0, n = b->count < BURST_PATHS ? b->count : BURST_PATHS, listed = 0;
 	bool exists[BURST_PATHS];
 
 	for (int i = 0; i < n; i++) {
-		snprintf(full, sizeof full, "%s%s", root, b->paths[i]);
-		exists[i] = lstat(full, &st) == 0;
-		kept += exists[i];
+		snprintf(full, sizeof full, "%s%s", srv->root, b->paths[i]);
+		bool there = lstat(full, &st) == 0;
+		if (there && has_log && st.st_dev == log.st_dev && st.st_ino == log.st_ino)
+			continue;	/* the log */
+		if (listed != i)
+			memmove(b->paths[listed], b->paths[i], strlen(b->paths[i]) + 1);
+		exists[listed++] = there;
+		kept += there;
 	}
+	if (listed < n && b->count <= BURST_PATHS) {	/* the log went: is the rest all CSS? */
+		b->css = listed > 0;
+		for (int i = 0; i < listed; i++)
+			b->css = b->css && is_css(b->paths[i]);
+	}
+	b->count -= n - listed;
+	n = listed;
 	if (kept == 0 || kept == n || b->count > BURST_PATHS)
 		return;
 	b->css = true;
@@ -215,6 +233,12 @@ static void publish(struct server *srv, const struct burst *b, unsigned long seq
 		json_string(&e, b->paths[i]);
 	}
 	buf_printf(&e, "],\"css\":%s}\n\n", b->css ? "true" : "false");
+	if (e.failed || e.len >= sizeof news.event) {	/* long names: say "/", pages reload */
+		buf_free(&e);
+		buf_init(&e);
+		buf_printf(&e, "id: %lu\nevent: change\ndata: {\"path\":\"/\",\"paths\":[\"/\"],"
+			       "\"css\":false}\n\n", seq);
+	}
 	if (!srv->quiet)
 		fprintf(stderr, "live: %s%s changed%s: event %lu\n", b->paths[0],
 			b->count > 1 ? " and others" : "", b->css ? " (stylesheet)" : "", seq);
@@ -250,9 +274,10 @@ static void *watcher(void *arg)
 		if (n > 0) {
 			quiet_at = now + debounce_ms;	/* trailing: every change restarts the wait */
 		} else if (burst.count && now >= quiet_at) {
-			drop_temporaries(srv->root, &burst);
-			publish(srv, &burst, ++seq);
-			burst = (struct burst){ .count = 0 };
+			drop_temporaries(srv, &burst);
+			if (burst.count)	/* not only the log */
+				publish(srv, &burst, ++seq);
+			burst.count = 0;
 		}
 	}
 	return NULL;

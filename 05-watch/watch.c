@@ -301,7 +301,12 @@ static int notify_event(struct watch *w, const struct inotify_event *ev, watch_f
 {
 	char path[PATH_MAX];
 
-	if (ev->mask & IN_Q_OVERFLOW) {	/* the kernel dropped events: something changed */
+	if (ev->mask & IN_Q_OVERFLOW) {
+		/* The kernel dropped events: something changed, and directories made
+		 * meanwhile went unseen. Watch the whole tree again (a directory watched
+		 * already keeps its descriptor), so that later changes in them count. */
+		char rel[PATH_MAX] = "";
+		watch_tree(w, rel, 0, 0);
 		fn(ctx, "/");
 		return 1;
 	}
@@ -381,7 +386,13 @@ struct watch *watch_open(const char *root, enum watch_kind kind, int interval_ms
 		snprintf(err, (size_t)errsize, "out of memory");
 		return NULL;
 	}
-	snprintf(w->root, sizeof w->root, "%s", strcmp(root, "/") == 0 ? "" : root);
+	if (strcmp(root, "/") == 0) {	/* /proc, /sys, /dev: no */
+		snprintf(err, (size_t)errsize, "live reload does not watch the whole file system (-r /): "
+			 "serve a smaller directory, or add --no-watch");
+		free(w);
+		return NULL;
+	}
+	snprintf(w->root, sizeof w->root, "%s", root);
 	if (stat(root, &st) != 0) {
 		snprintf(err, (size_t)errsize, "cannot watch %s: %s", root, strerror(errno));
 		free(w);

@@ -75,6 +75,21 @@ int log_open(struct server *srv)
 	return switch_file(srv, al, time(NULL));
 }
 
+/* The access-log file now written to, as fstat() sees it; false when there is none.
+ * 05-watch asks, to tell its own writes from changes to the site. */
+bool log_stat(struct server *srv, struct stat *st)
+{
+	struct access_log *al = srv->log;
+	bool open;
+
+	if (!al)
+		return false;
+	pthread_mutex_lock(&al->lock);
+	open = al->fd >= 0 && fstat(al->fd, st) == 0;
+	pthread_mutex_unlock(&al->lock);
+	return open;
+}
+
 /* At exit: close the access log and free its state. */
 void log_close(struct server *srv)
 {

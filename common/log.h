@@ -2,7 +2,9 @@
 #ifndef LOG_H
 #define LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "http.h"
@@ -25,5 +27,6 @@ void log_request(struct server *srv, const struct log_entry *e);
 void log_set_thread(unsigned n);
 void log_worker(char *out, size_t size);
 void log_summary(struct server *srv);
+bool log_stat(struct server *srv, struct stat *st);
 
 #endif

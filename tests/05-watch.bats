@@ -387,6 +387,101 @@ css_and_dirs() {
   css_and_dirs poll
 }
 
+# Our own access log under the root: every request writes to it, which is no change to
+# the site (else every page would reload after every request, its own included). A
+# stylesheet changed between requests still makes a stylesheet-only event.
+log_in_root() {
+  watch_server "$1" -l "$BATS_TEST_TMPDIR/root/access.log"	# own_root's $DOC, not yet set
+  quick_get
+  mark_change
+  quick_get
+  printf 'p { color: green }\n' >>"$DOC/style.css"
+  quick_get
+  expect_change ev 1 '{"path":"/style.css","paths":["/style.css"],"css":true}'
+  quick_get
+  no_more ev 1
+  grep -q -F 'GET /file.txt' "$DOC/access.log" ||
+    { echo "nothing in the access log:"; cat "$DOC/access.log"; false; }
+}
+
+# bats test_tags=stage:05-watch,watch,inotify,ignore
+@test "inotify: our own access log under the root makes no event; a stylesheet among requests does" {
+  log_in_root inotify
+}
+
+# bats test_tags=stage:05-watch,watch,poll,ignore
+@test "poll: our own access log under the root makes no event; a stylesheet among requests does" {
+  log_in_root poll
+}
+
+# More than the 16 paths an event lists, and names too long for one: the event still
+# comes, and tells the pages to reload (a page swaps only the stylesheets listed).
+big_bursts() {
+  local i dir name
+  watch_server "$1"
+  mark_change
+  for ((i = 10; i < 30; i++)); do printf 'b {}\n' >"$DOC/s$i.css"; done
+  expect_change ev 1
+  [[ $(event_data ev 1) == *'"css":false}' ]] || { echo "20 stylesheets, not all listed: css must be false"; false; }
+  # A path of 300 bytes, reported whole.
+  dir=$(printf 'd%.0s' {1..200}) name=$(printf 'n%.0s' {1..95}).css
+  mkdir "$DOC/$dir"
+  quiet_for ev $((DEBOUNCE + INTERVAL + 200))
+  mark_change
+  printf 'b {}\n' >"$DOC/$dir/$name"
+  expect_change ev 3 "{\"path\":\"/$dir/$name\",\"paths\":[\"/$dir/$name\"],\"css\":true}"
+  # 16 names of 240 quotes: JSON doubles them, past what one event holds. Pages reload.
+  mark_change
+  for ((i = 10; i < 26; i++)); do name=$(printf '"%.0s' {1..240}); : >"$DOC/$name$i.html"; done
+  expect_change ev 4 '{"path":"/","paths":["/"],"css":false}'
+}
+
+# bats test_tags=stage:05-watch,watch,inotify
+@test "inotify: a burst past 16 paths reloads pages; a 300-byte path comes whole; an event too long says /" {
+  big_bursts inotify
+}
+
+# bats test_tags=stage:05-watch,watch,poll
+@test "poll: a burst past 16 paths reloads pages; a 300-byte path comes whole; an event too long says /" {
+  big_bursts poll
+}
+
+# The kernel's queue of inotify events overflows while the server is stopped, and a
+# directory is made meanwhile: the server reports "/" and watches the tree again, so a
+# later change in that directory is seen.
+# bats test_tags=stage:05-watch,watch,inotify
+@test "inotify: after the event queue overflows, directories made meanwhile are watched" {
+  local max n
+  max=$(cat /proc/sys/fs/inotify/max_queued_events 2>/dev/null) || skip "no /proc/sys/fs/inotify"
+  [ "$max" -le 100000 ] || skip "max_queued_events is $max: too many events to make in a test"
+  command -v python3 >/dev/null || skip "needs python3 (to make the events quickly)"
+  watch_server inotify
+  kill -STOP "$SERVER_PID"
+  # Two files in turn: the kernel merges an event with an identical one just before it.
+  timeout 60 python3 -c '
+import sys
+a, b, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+for i in range(n):
+    open(a if i % 2 else b, "a").close()' "$DOC/page.html" "$DOC/file.txt" $((max + 2000))
+  mkdir "$DOC/made-meanwhile"
+  kill -CONT "$SERVER_PID"
+  wait_until 15 count_at_least "$(stream_file ev)" '^data: .*"/"' 1 ||
+    { echo "no event naming / after the overflow:"; cat "$(stream_file ev)"; false; }
+  quiet_for ev $((DEBOUNCE + 300))
+  n=$(changes ev)
+  mark_change
+  printf '<p>new</p>\n' >"$DOC/made-meanwhile/new.html"
+  expect_change ev $((n + 1)) '{"path":"/made-meanwhile/new.html","paths":["/made-meanwhile/new.html"],"css":false}'
+}
+
+# bats test_tags=stage:05-watch,cli
+@test "-r / with live reload: refused with a message that says why and what to do" {
+  run --separate-stderr timeout 10 "$SERVER" -q -p 0 -r / 3>&-
+  echo "exit $status; stderr: $stderr"
+  [ "$status" -eq 1 ] || { echo "expected exit 1"; false; }
+  [[ $stderr == *"whole file system"*"--no-watch"* ]] || { echo "the message does not say why and what to do"; false; }
+}
+
 # ---------------------------------------------------------------- many streams
 
 fifty_streams() {
