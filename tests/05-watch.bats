@@ -45,6 +45,8 @@ INJECT_CASES=(
   'upper.html|<!DOCTYPE HTML>\n<HTML><HEAD><TITLE>upper</TITLE></HEAD>\n<BODY><P>UPPER-CASE</P>@</BODY></HTML>\n'
   'mixed.htm|<html><Head></Head><Body>MIXED-CASE@</bOdY ></html>\n'
   'empty.html|@'
+  'comment-after.html|<html><body><p>AFTER-CASE</p>@</body></html><!-- </body> -->\n'
+  'open-comment.html|<html><body>OPEN-CASE@</body>\n<!-- left open </body>\n'
 )
 
 setup_file() {

@@ -21,6 +21,11 @@ static const struct {
 	{ "another tag: </bodyguard>", "</bodyguard>", "</bodyguard><S>" },
 	{ "a tag split by a newline", "x</body\n>", "x<S></body\n>" },
 	{ "too short to be one", "x</bod", "x</bod<S>" },
+	{ "not in a comment after it", "<body>x</body><!-- </body> -->", "<body>x<S></body><!-- </body> -->" },
+	{ "not in a comment before it", "<!-- </body> --><body>x</body>", "<!-- </body> --><body>x<S></body>" },
+	{ "only tags in comments: at the end", "x<!-- </body> -->", "x<!-- </body> --><S>" },
+	{ "not into a comment left open", "<p>x</p><!-- </body>", "<p>x</p><S><!-- </body>" },
+	{ "</head> when </body> is in a comment", "<head></head><!--</body>-->", "<head><S></head><!--</body>-->" },
 };
 
 void test_live(void)
