@@ -156,7 +156,11 @@ bool conn_done(struct server *srv, struct conn *c, bool sent)
 	log_request(srv, &e);
 
 	bool keep = sent && !c->res.close;
-	c->linger = !keep && sent && !c->res.stream && !client_finished(c);
+	/* Linger before the close when the client may still be sending. Also after a kept
+	 * response if the server is stopping: the caller closes then, and the client may
+	 * have sent its next request already. Unread bytes make close() reset the
+	 * connection, and the end of the response still queued would be lost. */
+	c->linger = (!keep || sock_stopping()) && sent && !c->res.stream && !client_finished(c);
 	resp_clear(&c->res);
 	if (keep) {
 		consume(c, c->req.head_len);
@@ -212,16 +216,26 @@ bool conn_started(const struct conn *c)
 	return false;
 }
 
+/* Has the client sent bytes we have not read yet? A look, without waiting. */
+static bool readable_now(int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	return poll(&p, 1, 0) > 0;
+}
+
 /* Read more of the request. Returns false when the connection should end: the client
  * closed it, an error, the server is stopping while idle, or the deadline passed
- * (then timed_out says whether part of a request had arrived: it gets a 408). */
+ * (then timed_out says whether part of a request had arrived: it gets a 408). Idle
+ * while stopping means nothing read and nothing waiting: a request that came just as
+ * the stop did is answered (with Connection: close), not cut off with a reset. */
 static bool read_more(struct conn *c, long long deadline, bool *timed_out)
 {
 	size_t room;
 	char *p = conn_space(c, &room);
 
 	for (;;) {
-		if (!p || (sock_stopping() && c->in_len == 0))
+		if (!p || (sock_stopping() && c->in_len == 0 && !readable_now(c->fd)))
 			return false;
 		if (conn_clock_ms() >= deadline || (c->in_len > 0 && !wait_readable(c->fd, deadline))) {
 			*timed_out = conn_started(c);

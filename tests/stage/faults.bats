@@ -87,6 +87,64 @@ for s in socks:
         print("none", 0)
 '
 
+# A keep-alive download read at about 12 MiB/s, with the next request sent once 2 MB
+# have come (so it waits, unread, in the server's socket). Touches READY then. Prints
+# "body GOT of SIZE" at the end of the first body or of the connection, and the error
+# if the connection was reset.
+NEXT_BEHIND='
+import socket, sys, time
+port, ready, size = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(b"GET /huge.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+data = b""
+while b"\r\n\r\n" not in data:
+    data += s.recv(65536)
+got = len(data.split(b"\r\n\r\n", 1)[1])
+end = ""
+try:
+    while got < size:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        if got <= 2000000 < got + len(chunk):
+            s.sendall(b"GET /file.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+            open(ready, "w").close()
+        got += len(chunk)
+        time.sleep(0.005)
+except OSError as e:
+    end = " then %s" % e
+print("body %d of %d%s" % (min(got, size), size, end))
+'
+
+# A keep-alive client: one request, its answer, then (once GO exists) a second request,
+# with READY1 and READY2 touched after each is sent. Prints the statuses it got and how
+# the connection ended.
+SECOND_LATE='
+import os, re, socket, sys, time
+port, ready1, go, ready2 = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+s = socket.create_connection(("127.0.0.1", port))
+req = b"GET /file.txt HTTP/1.1\r\nHost: t\r\n\r\n"
+s.sendall(req)
+data = b""
+while data.count(b"HTTP/1.1 ") < 1 or len(data.split(b"\r\n\r\n", 1)[-1]) < 1024:
+    data += s.recv(65536)
+open(ready1, "w").close()
+while not os.path.exists(go):
+    time.sleep(0.02)
+s.sendall(req)
+open(ready2, "w").close()
+end = "closed"
+try:
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+except OSError as e:
+    end = str(e)
+print(" ".join(m.decode() for m in re.findall(rb"HTTP/1\.1 (\d\d\d) ", data)), end)
+'
+
 setup_file() {
   make_docroot
   head -c "$HUGE_SIZE" /dev/urandom >"$DOCROOT/huge.bin"
@@ -248,4 +306,39 @@ hold() {
   [ "$RC" -eq 0 ] || { echo "curl failed ($RC)"; false; }
   cmp "$DOCROOT/huge.bin" "$BATS_TEST_TMPDIR/huge"
   wait_for_grep "$SERVER_DIR/stdout" '^summary:'
+}
+
+# The server is stopped (SIGSTOP) while the client sends its second request, and gets
+# SIGTERM before it runs again: then it finds the stop and the request at once. 03-fork
+# serves from a child, which SIGSTOP on the parent does not stop: there the request is
+# simply answered before the stop.
+# bats test_tags=signals
+@test "SIGTERM just as a request comes on an idle keep-alive connection: it is answered, not reset" {
+  command -v python3 >/dev/null || skip "needs python3 (a client that times its second request)"
+  local t=$BATS_TEST_TMPDIR
+  start_server -q -t 5 -r "$DOCROOT"
+  in_background client python3 -c "$SECOND_LATE" "$PORT" "$t/ready1" "$t/go" "$t/ready2"
+  wait_until 10 test -e "$t/ready1"
+  kill -STOP "$SERVER_PID"
+  touch "$t/go"
+  wait_until 10 test -e "$t/ready2"
+  kill -TERM "$SERVER_PID"
+  kill -CONT "$SERVER_PID"
+  stop_server TERM
+  [ "$SERVER_STATUS" -eq 0 ] || { echo "exit status $SERVER_STATUS, expected 0"; false; }
+  finish client
+  [ "$OUT" = "200 200 closed" ] || { echo "expected both requests answered, then a clean close"; false; }
+}
+
+# bats test_tags=signals
+@test "SIGTERM during a keep-alive download with the next request already sent: the download completes" {
+  command -v python3 >/dev/null || skip "needs python3 (a client that sends its next request early)"
+  start_server -q -t 5 -r "$DOCROOT"
+  in_background download python3 -c "$NEXT_BEHIND" "$PORT" "$BATS_TEST_TMPDIR/ready" "$HUGE_SIZE"
+  wait_until 10 test -e "$BATS_TEST_TMPDIR/ready"
+  stop_server TERM
+  [ "$SERVER_STATUS" -eq 0 ] || { echo "exit status $SERVER_STATUS, expected 0"; false; }
+  finish download
+  [ "$OUT" = "body $HUGE_SIZE of $HUGE_SIZE" ] ||
+    { echo "the download was cut short: a close with the next request unread resets the connection"; false; }
 }
