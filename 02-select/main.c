@@ -246,21 +246,17 @@ static void accept_all(struct loop *l)
 	}
 }
 
-/* SIGINT/SIGTERM: stop accepting, close the idle, give the rest -t seconds. Idle: we
- * have read nothing of a request, and the kernel holds none either (MSG_PEEK looks
- * without taking; the socket does not block). A request that came while the loop was
- * busy elsewhere is answered, with Connection: close, not cut off with a reset. */
+/* SIGINT/SIGTERM: stop accepting, close the idle (conn_quiet: a request that came
+ * while the loop was busy elsewhere is still answered), give the rest -t seconds. */
 static void begin_stop(struct loop *l)
 {
-	char byte;
-
 	poller_del(l->poller, sock_stop_fd());
 	poller_del(l->poller, l->srv.listen_fd);
 	l->resume_at = 0;
 	l->stop_by = conn_clock_ms() + l->srv.timeout * 1000LL;
 	for (int fd = 0; fd <= l->max_fd; fd++) {
 		struct client *cl = l->clients[fd];
-		if (cl && cl->state == READING && cl->c.in_len == 0 && recv(fd, &byte, 1, MSG_PEEK) <= 0)
+		if (cl && cl->state == READING && conn_quiet(&cl->c))
 			drop(l, cl);
 	}
 }

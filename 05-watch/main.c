@@ -66,7 +66,6 @@ static char server_id[64];	/* changes when the server restarts: pages then reloa
 struct burst {
 	char paths[BURST_PATHS][PATH_MAX];
 	int count;		/* different paths seen, also beyond BURST_PATHS */
-	bool css;		/* every one of them is a stylesheet, and all are listed */
 };
 
 static void stream(struct server *srv, int fd);
@@ -144,16 +143,25 @@ static bool is_css(const char *path)
 static void on_change(void *ctx, const char *path)
 {
 	struct burst *b = ctx;
-	bool css = is_css(path);
 
 	for (int i = 0; i < b->count && i < BURST_PATHS; i++)
 		if (strcmp(b->paths[i], path) == 0)
 			return;
 	if (b->count < BURST_PATHS)
 		snprintf(b->paths[b->count], sizeof b->paths[0], "%s", path);
-	/* A page swaps only the stylesheets an event lists: past BURST_PATHS, reload. */
-	b->css = (b->count == 0 || b->css) && css && b->count < BURST_PATHS;
 	b->count++;
+}
+
+/* Can pages swap stylesheets instead of reloading? Only if every path of the burst is
+ * one, and every one is listed: a page swaps only the stylesheets an event names. */
+static bool only_css(const struct burst *b)
+{
+	if (b->count == 0 || b->count > BURST_PATHS)
+		return false;
+	for (int i = 0; i < b->count; i++)
+		if (!is_css(b->paths[i]))
+			return false;
+	return true;
 }
 
 /* A path as a JSON string. */
@@ -181,37 +189,23 @@ static void drop_temporaries(struct server *srv, struct burst *b)
 {
 	char full[2 * PATH_MAX];
 	struct stat st, log;
-	bool has_log = log_stat(srv, &log);
-	int kept = 0, n = b->count < BURST_PATHS ? b->count : BURST_PATHS, listed = 0;
-	bool exists[BURST_PATHS];
+	bool has_log = log_stat(srv, &log), exists[BURST_PATHS];
+	int n = b->count < BURST_PATHS ? b->count : BURST_PATHS, listed = 0, kept = 0;
 
 	for (int i = 0; i < n; i++) {
 		snprintf(full, sizeof full, "%s%s", srv->root, b->paths[i]);
-		bool there = lstat(full, &st) == 0;
-		if (there && has_log && st.st_dev == log.st_dev && st.st_ino == log.st_ino)
+		exists[listed] = lstat(full, &st) == 0;
+		if (exists[listed] && has_log && st.st_dev == log.st_dev && st.st_ino == log.st_ino)
 			continue;	/* the log */
-		if (listed != i)
-			memmove(b->paths[listed], b->paths[i], strlen(b->paths[i]) + 1);
-		exists[listed++] = there;
-		kept += there;
-	}
-	if (listed < n && b->count <= BURST_PATHS) {	/* the log went: is the rest all CSS? */
-		b->css = listed > 0;
-		for (int i = 0; i < listed; i++)
-			b->css = b->css && is_css(b->paths[i]);
+		memmove(b->paths[listed], b->paths[i], strlen(b->paths[i]) + 1);
+		kept += exists[listed++];
 	}
 	b->count -= n - listed;
-	n = listed;
-	if (kept == 0 || kept == n || b->count > BURST_PATHS)
+	if (kept == 0 || kept == listed || b->count > BURST_PATHS)
 		return;
-	b->css = true;
-	for (int i = 0, j = 0; i < n; i++) {
-		if (!exists[i])
-			continue;
-		memmove(b->paths[j], b->paths[i], strlen(b->paths[i]) + 1);
-		b->css = b->css && is_css(b->paths[j]);
-		j++;
-	}
+	for (int i = 0, j = 0; i < listed; i++)
+		if (exists[i])
+			memmove(b->paths[j++], b->paths[i], strlen(b->paths[i]) + 1);
 	b->count = kept;
 }
 
@@ -222,6 +216,7 @@ static void drop_temporaries(struct server *srv, struct burst *b)
  *   (an empty line ends it) */
 static void publish(struct server *srv, const struct burst *b, unsigned long seq)
 {
+	bool css = only_css(b);
 	struct buf e;
 
 	buf_init(&e);
@@ -232,8 +227,9 @@ static void publish(struct server *srv, const struct burst *b, unsigned long seq
 		buf_puts(&e, i ? "," : "");
 		json_string(&e, b->paths[i]);
 	}
-	buf_printf(&e, "],\"css\":%s}\n\n", b->css ? "true" : "false");
+	buf_printf(&e, "],\"css\":%s}\n\n", css ? "true" : "false");
 	if (e.failed || e.len >= sizeof news.event) {	/* long names: say "/", pages reload */
+		css = false;
 		buf_free(&e);
 		buf_init(&e);
 		buf_printf(&e, "id: %lu\nevent: change\ndata: {\"path\":\"/\",\"paths\":[\"/\"],"
@@ -241,7 +237,7 @@ static void publish(struct server *srv, const struct burst *b, unsigned long seq
 	}
 	if (!srv->quiet)
 		fprintf(stderr, "live: %s%s changed%s: event %lu\n", b->paths[0],
-			b->count > 1 ? " and others" : "", b->css ? " (stylesheet)" : "", seq);
+			b->count > 1 ? " and others" : "", css ? " (stylesheet)" : "", seq);
 
 	pthread_mutex_lock(&news.lock);
 	if (!e.failed && e.len < sizeof news.event) {

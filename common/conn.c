@@ -216,26 +216,27 @@ bool conn_started(const struct conn *c)
 	return false;
 }
 
-/* Has the client sent bytes we have not read yet? A look, without waiting. */
-static bool readable_now(int fd)
+/* Is the connection idle for good, as far as a stopping server can tell? Nothing of a
+ * request read, and nothing waiting unread in the kernel either (a look with poll(),
+ * no waiting). A request that came just as the stop did is not idle: it is answered
+ * (with Connection: close), not cut off with a reset. */
+bool conn_quiet(const struct conn *c)
 {
-	struct pollfd p = { fd, POLLIN, 0 };
+	struct pollfd p = { c->fd, POLLIN, 0 };
 
-	return poll(&p, 1, 0) > 0;
+	return c->in_len == 0 && poll(&p, 1, 0) <= 0;
 }
 
 /* Read more of the request. Returns false when the connection should end: the client
  * closed it, an error, the server is stopping while idle, or the deadline passed
- * (then timed_out says whether part of a request had arrived: it gets a 408). Idle
- * while stopping means nothing read and nothing waiting: a request that came just as
- * the stop did is answered (with Connection: close), not cut off with a reset. */
+ * (then timed_out says whether part of a request had arrived: it gets a 408). */
 static bool read_more(struct conn *c, long long deadline, bool *timed_out)
 {
 	size_t room;
 	char *p = conn_space(c, &room);
 
 	for (;;) {
-		if (!p || (sock_stopping() && c->in_len == 0 && !readable_now(c->fd)))
+		if (!p || (sock_stopping() && conn_quiet(c)))
 			return false;
 		if (conn_clock_ms() >= deadline || (c->in_len > 0 && !wait_readable(c->fd, deadline))) {
 			*timed_out = conn_started(c);

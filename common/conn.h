@@ -43,6 +43,7 @@ void conn_free(struct conn *c);
 char *conn_space(struct conn *c, size_t *room);
 bool conn_parse(struct server *srv, struct conn *c);
 bool conn_started(const struct conn *c);
+bool conn_quiet(const struct conn *c);
 void conn_fail(struct server *srv, struct conn *c, enum status status);
 void conn_idle(struct conn *c);
 bool conn_done(struct server *srv, struct conn *c, bool sent);

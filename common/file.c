@@ -257,16 +257,15 @@ static void listing_html(const char *urlpath, struct entry *list, size_t count, 
 		      "<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
 	for (size_t i = 0; i < count; i++) {
 		const char *name = list[i].name, *slash = list[i].dir ? "/" : "";
-		char when[FILE_DATE_LEN];
-		file_date(list[i].mtime, when);
+		char when[FILE_DATE_LEN] = "";
+		if (list[i].mtime)	/* zero: nothing known, a link that leads outside or nowhere */
+			file_date(list[i].mtime, when);
 		buf_puts(out, "<tr><td><a href=\"./");
 		buf_url(out, name, strlen(name));
 		buf_printf(out, "%s\">", slash);
 		buf_html(out, name, strlen(name));
 		buf_printf(out, "%s</a></td><td class=\"n\">", slash);
-		if (!list[i].mtime)	/* nothing known: a link that leads outside or nowhere */
-			when[0] = '\0';
-		else if (!list[i].dir)
+		if (list[i].mtime && !list[i].dir)
 			buf_printf(out, "%lld", (long long)list[i].size);
 		buf_printf(out, "</td><td>%s</td></tr>\n", when);
 	}

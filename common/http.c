@@ -149,9 +149,9 @@ static enum status parse_length(struct request *r, struct slice v)
 static bool valid_host(struct slice v)
 {
 	for (size_t i = 0; i < v.n; i++) {
-		char ch = v.p[i];
-		if (!(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') && !(ch >= '0' && ch <= '9') &&
-		    !strchr("-._~!$&'()*+,;=:[]%", ch))
+		unsigned char c = (unsigned char)v.p[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      (c && strchr("-._~!$&'()*+,;=:[]%", c))))
 			return false;
 	}
 	return true;

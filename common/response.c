@@ -269,6 +269,20 @@ static enum status serve_file(struct server *srv, const struct request *req, int
 	return st;
 }
 
+/* Open a clean path inside the root and fstat() it: an fd, or -1 with *st saying why
+ * (404, 403, 503 when out of descriptors, 500). */
+static int open_stat(struct server *srv, const char *path, struct stat *sb, enum status *st)
+{
+	int fd = path_open(srv->root, srv->root_fd, path, st);
+
+	if (fd >= 0 && fstat(fd, sb) != 0) {
+		close(fd);
+		*st = S_INTERNAL_SERVER_ERROR;
+		return -1;
+	}
+	return fd;
+}
+
 /* A directory (fd is open on it, and ours to close): 301 without the trailing slash,
  * else its index.html, else a listing. */
 static enum status serve_dir(struct server *srv, const struct request *req, const char *path,
@@ -297,8 +311,8 @@ static enum status serve_dir(struct server *srv, const struct request *req, cons
 	struct stat sb;
 	enum status st;
 	snprintf(index, sizeof index, "%sindex.html", path);
-	int page = path_open(srv->root, srv->root_fd, index, &st);
-	if (page >= 0 && fstat(page, &sb) == 0 && S_ISREG(sb.st_mode)) {
+	int page = open_stat(srv, index, &sb, &st);
+	if (page >= 0 && S_ISREG(sb.st_mode)) {
 		close(fd);
 		return serve_file(srv, req, page, &sb, index, r);
 	}
@@ -318,14 +332,10 @@ static enum status serve_path(struct server *srv, const struct request *req, con
 {
 	struct stat sb;
 	enum status st;
-	int fd = path_open(srv->root, srv->root_fd, path, &st);
+	int fd = open_stat(srv, path, &sb, &st);
 
 	if (fd < 0)
 		return st;
-	if (fstat(fd, &sb) != 0) {
-		close(fd);
-		return S_INTERNAL_SERVER_ERROR;
-	}
 	if (S_ISDIR(sb.st_mode))
 		return serve_dir(srv, req, path, query, fd, r);
 	if (!S_ISREG(sb.st_mode)) {	/* devices, FIFOs, sockets: not ours to serve */
