@@ -15,5 +15,6 @@ void test_buf(void);
 void test_text(void);
 void test_sock(void);
 void test_live(void);
+void test_history(void);
 
 #endif

@@ -33,6 +33,7 @@ int main(void)
 	test_text();
 	test_sock();
 	test_live();
+	test_history();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
