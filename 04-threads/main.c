@@ -1,10 +1,11 @@
 /* 04-threads: a thread per connection, or a pool of threads (--pool N).
  *
- * The main thread only accepts. By default each connection gets a new, detached thread
- * that runs the same keep-alive loop as 01 and ends with the connection. With --pool N,
- * N threads made at start take connections from a bounded queue instead, so nothing is
- * created per connection. Threads are cheaper than 03's processes because they share
- * everything: memory, descriptors, the document root. That sharing is also the danger.
+ * The main thread only accepts (with helpers when many clients come at once). By
+ * default each connection gets a new, detached thread that runs the same keep-alive
+ * loop as 01 and ends with the connection. With --pool N, N threads made at start take
+ * connections from a bounded queue instead, so nothing is created per connection.
+ * Threads are cheaper than 03's processes because they share everything: memory,
+ * descriptors, the document root. That sharing is also the danger.
  *
  * What the threads share, and what guards each piece (anything else is a thread's own,
  * on its stack or in memory only it points to):
@@ -18,7 +19,9 @@
  * Break-it build (see the Makefile): -DBREAK_NOLOCK counts served connections without
  * the lock. Never use it to serve anyone. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,6 +54,8 @@ enum { DEFAULT_STACK_KIB = 64 };
 
 static int max_threads = 1024;	/* --max-threads: connections served at once */
 static int pool_size;		/* --pool: 0 for a thread per connection */
+enum { ACCEPTORS_MAX = 64 };
+static int acceptors = 4;	/* --acceptors: threads that accept, the main one included */
 static long stack_kib = DEFAULT_STACK_KIB; /* --stack-size */
 
 /* A connection on its way from the acceptor to the thread that serves it. It travels in
@@ -68,8 +73,12 @@ struct handover {
 
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t room;	/* a thread ended, or the queue has a free place */
+	pthread_cond_t room;	/* a place is free, or a thread ended */
 	pthread_cond_t work;	/* pool: a connection was queued, or we are stopping */
+	pthread_cond_t rush;	/* more clients are waiting than the acceptors took */
+	unsigned rushes;	/* how many times an acceptor found them: the helpers count */
+	int taken;		/* places taken: by the connections being served (a thread per
+				 * connection) or queued (pool), and by acceptors about to accept */
 	int live;		/* threads alive (per connection), or pool threads alive */
 	int peak;		/* the most threads alive at once */
 	unsigned long served;	/* connections served to the end */
@@ -82,6 +91,7 @@ static struct {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 	.room = PTHREAD_COND_INITIALIZER,
 	.work = PTHREAD_COND_INITIALIZER,
+	.rush = PTHREAD_COND_INITIALIZER,
 };
 
 static pthread_attr_t attr;	/* detached, small stack: every thread we make */
@@ -100,6 +110,8 @@ static int on_option(int opt, const char *arg, void *ctx)
 		pool_size = (int)n;
 	else if (opt == 258 && n * 1024 >= PTHREAD_STACK_MIN)
 		stack_kib = n;
+	else if (opt == 259 && n >= 1 && n <= ACCEPTORS_MAX)
+		acceptors = (int)n;
 	else
 		return -1;
 	return 0;
@@ -109,6 +121,7 @@ static const struct option longopts[] = {
 	{ "max-threads", required_argument, NULL, 256 },
 	{ "pool", required_argument, NULL, 257 },
 	{ "stack-size", required_argument, NULL, 258 },
+	{ "acceptors", required_argument, NULL, 259 },
 	{ 0 }
 };
 static struct stage_options stage_opts = {
@@ -116,11 +129,29 @@ static struct stage_options stage_opts = {
 	.usage = "      --max-threads N   at most N connections served at once (default 1024)\n"
 		 "      --pool N          N threads made at start take connections from a queue\n"
 		 "                        (at most 4096; default 0: a new thread for every connection)\n"
-		 "      --stack-size KIB  each thread's stack, in KiB (default 64)\n",
+		 "      --stack-size KIB  each thread's stack, in KiB (default 64)\n"
+		 "      --acceptors N     N threads accept, the main one included (1 to 64;\n"
+		 "                        default 4)\n",
 	.handle = on_option,
 };
 
 static const struct threads_extra *extra;	/* what a stage built on this one adds */
+
+/* The cap: how many places there are. A thread per connection: one per thread. A
+ * pool: one per place in its queue (its threads are made at start, and never more). */
+static int places(void)
+{
+	return pool_size ? team.size : max_threads;
+}
+
+/* A place is free again: a connection's thread ended, a pool thread took a connection
+ * from the queue, or an acceptor that took a place got no connection. Wakes one
+ * acceptor waiting for it. Called with team.lock held. */
+static void free_place(void)
+{
+	team.taken--;
+	pthread_cond_signal(&team.room);
+}
 
 /* The bookkeeping after a connection ends, the same in both modes. `leaving`: the
  * thread ends with its connection (a thread per connection), so a place is free. */
@@ -136,7 +167,7 @@ static void served(struct handover *h, bool leaving)
 #endif
 	if (leaving) {
 		team.live--;
-		pthread_cond_signal(&team.room);
+		free_place();
 	}
 	pthread_mutex_unlock(&team.lock);
 }
@@ -175,7 +206,7 @@ static void *pool_thread(void *arg)
 		team.head = (team.head + 1) % team.size;
 		team.queued--;
 		team.serving[h->slot] = h->fd;
-		pthread_cond_signal(&team.room);
+		free_place();
 		pthread_mutex_unlock(&team.lock);
 
 		serve_connection(h->srv, h->fd, (struct sockaddr *)&h->peer, h->len);
@@ -213,24 +244,32 @@ static void *signal_thread(void *arg)
 	pthread_mutex_lock(&team.lock);
 	pthread_cond_broadcast(&team.room);
 	pthread_cond_broadcast(&team.work);
+	pthread_cond_broadcast(&team.rush);
 	pthread_mutex_unlock(&team.lock);
 	return NULL;
 }
 
-/* At the cap (every thread busy, or the queue full), wait for a place: new clients
- * wait in the kernel's listen queue meanwhile. False when stopping instead. */
-static bool wait_for_room(void)
+/* Take a place for the next connection, before accepting it. At the cap (every thread
+ * busy, or the queue full), wait until one is free: new clients wait in the kernel's
+ * listen queue meanwhile. Taking the place first, under the lock, is what lets several
+ * acceptors share the cap: two of them cannot both see the last place free. False
+ * when stopping instead (no place taken). */
+static bool take_place(void)
 {
 	/* begin cap-wait */
 	pthread_mutex_lock(&team.lock);
-	while ((pool_size ? team.queued == team.size : team.live >= max_threads) && !sock_stopping())
+	while (team.taken >= places() && !sock_stopping())
 		pthread_cond_wait(&team.room, &team.lock);
+	bool go = !sock_stopping();
+	if (go)
+		team.taken++;
 	pthread_mutex_unlock(&team.lock);
 	/* end cap-wait */
-	return !sock_stopping();
+	return go;
 }
 
-/* Give fd to a thread: queue it for the pool, or make a thread for it. */
+/* Give fd to a thread: queue it for the pool, or make a thread for it. The acceptor's
+ * place goes with it: to the queued connection, or to the new thread. */
 static void hand_over(struct server *srv, int fd, struct sockaddr_storage *peer, socklen_t len)
 {
 	if (pool_size) {
@@ -247,7 +286,7 @@ static void hand_over(struct server *srv, int fd, struct sockaddr_storage *peer,
 	pthread_t tid;
 	int err = ENOMEM;
 	if (h) {
-		pthread_mutex_lock(&team.lock);	/* take a place: wait_for_room() saw one */
+		pthread_mutex_lock(&team.lock);	/* the place taken is ours: a slot is free */
 		*h = (struct handover){ srv, fd, *peer, len, 0, ++team.created };
 		while (team.serving[h->slot] >= 0)
 			h->slot++;
@@ -270,8 +309,78 @@ static void hand_over(struct server *srv, int fd, struct sockaddr_storage *peer,
 		fprintf(stderr, "server: cannot start a thread (%s): connection closed\n", strerror(err));
 		free(h);
 		close(fd);
+		pthread_mutex_lock(&team.lock);
+		free_place();
+		pthread_mutex_unlock(&team.lock);
 	}
 	/* end spawn-thread */
+}
+
+/* Whether more clients wait in the listen queue, right now. */
+static bool more_waiting(int listen_fd)
+{
+	struct pollfd p = { listen_fd, POLLIN, 0 };
+
+	return poll(&p, 1, 0) > 0;
+}
+
+/* Take a place, accept a client and hand it over; wake the helpers if more clients are
+ * waiting. False when the caller should stop accepting: at a stop, and for a helper
+ * (`helper`), also when it found nothing: another acceptor was first, the rush is over.
+ *
+ * Why helpers: making a thread takes a while, and an acceptor is one thread among the
+ * hundreds it has made, all asking for the CPUs. When 1000 clients come at once, a lone
+ * acceptor makes their threads in a small share of the CPU time, and the last clients
+ * wait for it (handout, 5.3); with helpers, the acceptors get a share each. Why they
+ * sleep until clients are found waiting, instead of all waiting in sock_accept()'s
+ * poll() all the time: poll() wakes every thread that waits on the socket for each
+ * client, and all but one find nothing to accept. With one client at a time, four
+ * acceptors that all polled made the server a third slower. */
+static bool accept_one(struct server *srv, bool helper)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof peer;
+
+	if (!take_place())
+		return false;
+	int fd = sock_accept(srv->listen_fd, &peer, &len);
+	if (fd < 0) {	/* stopping, taken by another acceptor, a client gone, ... */
+		pthread_mutex_lock(&team.lock);
+		free_place();
+		pthread_mutex_unlock(&team.lock);
+		return !helper && !sock_stopping();
+	}
+	/* The listening socket is non-blocking (threads_main()), and on some systems
+	 * (the BSDs) an accepted socket inherits that; the connection's thread blocks. */
+	fcntl(fd, F_SETFL, 0);
+	if (more_waiting(srv->listen_fd)) {
+		pthread_mutex_lock(&team.lock);
+		team.rushes++;
+		pthread_cond_broadcast(&team.rush);
+		pthread_mutex_unlock(&team.lock);
+	}
+	hand_over(srv, fd, &peer, len);
+	return true;
+}
+
+/* A helper: asleep until an acceptor finds more clients waiting than it took, then it
+ * accepts as the main thread does, until it finds nothing. */
+static void *helper_thread(void *arg)
+{
+	struct server *srv = arg;
+	unsigned seen = 0;
+
+	for (;;) {
+		pthread_mutex_lock(&team.lock);
+		while (team.rushes == seen && !sock_stopping())
+			pthread_cond_wait(&team.rush, &team.lock);
+		seen = team.rushes;
+		pthread_mutex_unlock(&team.lock);
+		if (sock_stopping())
+			return NULL;
+		while (accept_one(srv, true))
+			;
+	}
 }
 
 /* A connection holds its socket and, while a file goes out, the file. Under a small
@@ -348,7 +457,7 @@ static int stop_threads(struct server *srv)
 int threads_main(struct server *srv, int argc, char **argv, const struct threads_extra *more)
 {
 	sigset_t stops;
-	pthread_t tid;
+	pthread_t tid, helpers[ACCEPTORS_MAX - 1];
 
 	extra = more;
 	stage_opts.more = extra ? extra->options : NULL;
@@ -382,16 +491,21 @@ int threads_main(struct server *srv, int argc, char **argv, const struct threads
 	if (extra && extra->started)
 		extra->started(srv);
 
+	/* The main thread accepts, with acceptors - 1 helpers for a rush (accept_one()).
+	 * Several threads poll() the listening socket then, and one client wakes them all:
+	 * it is non-blocking, so that the accept() of those that come too late fails at
+	 * once instead of sleeping where the stop cannot reach it. The helpers are joinable
+	 * (default attributes): the main thread waits for them at a stop. */
+	fcntl(srv->listen_fd, F_SETFL, O_NONBLOCK);
+	for (int i = 0; i < acceptors - 1; i++)
+		if (pthread_create(&helpers[i], NULL, helper_thread, srv) != 0)
+			die(1, "cannot start acceptor %d of %d", i + 2, acceptors);
 	/* begin accept-loop */
-	while (wait_for_room()) {
-		struct sockaddr_storage peer;
-		socklen_t len = sizeof peer;
-		int fd = sock_accept(srv->listen_fd, &peer, &len);
-		if (fd < 0)
-			continue;	/* stopping, or a client gone before accept */
-		hand_over(srv, fd, &peer, len);
-	}
+	while (accept_one(srv, false))
+		;
 	/* end accept-loop */
+	for (int i = 0; i < acceptors - 1; i++)
+		pthread_join(helpers[i], NULL);
 	close(srv->listen_fd);	/* new clients are refused from now on */
 	srv->listen_fd = -1;
 	int left = stop_threads(srv);
