@@ -335,7 +335,7 @@ static bool more_waiting(int listen_fd)
  * sleep until clients are found waiting, instead of all waiting in sock_accept()'s
  * poll() all the time: poll() wakes every thread that waits on the socket for each
  * client, and all but one find nothing to accept. With one client at a time, four
- * acceptors that all polled made the server a third slower. */
+ * acceptors that all polled made the server nearly 40% slower. */
 static bool accept_one(struct server *srv, bool helper)
 {
 	struct sockaddr_storage peer;
@@ -364,7 +364,10 @@ static bool accept_one(struct server *srv, bool helper)
 }
 
 /* A helper: asleep until an acceptor finds more clients waiting than it took, then it
- * accepts as the main thread does, until it finds nothing. */
+ * accepts as the main thread does, until it finds nothing. (After the rush, it may wait
+ * in poll() for one more client, which then wakes it with the others: one wake-up for
+ * nothing per helper and rush.) Only the signal thread's broadcast on team.rush ends
+ * its sleep at a stop. */
 static void *helper_thread(void *arg)
 {
 	struct server *srv = arg;
@@ -469,9 +472,10 @@ int threads_main(struct server *srv, int argc, char **argv, const struct threads
 	for (int i = 0; i < team.slots; i++)
 		team.serving[i] = -1;
 
-	/* Every thread is made detached (nobody joins it: it says it has ended through
-	 * team.live) and with a small stack. The default stack is 8 MiB of address space;
-	 * only the pages a thread touches cost memory, but 1000 of them would reserve 8 GiB. */
+	/* Every thread made with `attr` is detached (nobody joins it: it says it has ended
+	 * through team.live) and has a small stack. The default stack is 8 MiB of address
+	 * space; only the pages a thread touches cost memory, but 1000 of them would
+	 * reserve 8 GiB. (The few helper acceptors keep the defaults, below.) */
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	size_t stack = (size_t)stack_kib * 1024;
