@@ -353,7 +353,8 @@ static bool accept_one(struct server *srv, bool helper)
 	/* The listening socket is non-blocking (threads_main()), and on some systems
 	 * (the BSDs) an accepted socket inherits that; the connection's thread blocks. */
 	fcntl(fd, F_SETFL, 0);
-	if (more_waiting(srv->listen_fd)) {
+	/* More clients waiting: wake the helpers (with none, no need to ask the kernel). */
+	if (acceptors > 1 && more_waiting(srv->listen_fd)) {
 		pthread_mutex_lock(&team.lock);
 		team.rushes++;
 		pthread_cond_broadcast(&team.rush);

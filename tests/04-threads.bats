@@ -14,10 +14,11 @@
 #
 # Threads are counted in /proc/PID/task. A fresh server has its baseline: the main thread
 # and the signal thread, the other acceptors (--acceptors N: N-1 more, 3 by default), the
-# N pool threads with --pool N, and ThreadSanitizer's own background thread in that build. The file's server (-t 2, a thread per connection)
-# serves the tests that only make requests; a test that counts threads, or needs other
-# options, starts its own, and teardown() stops it. No test sleeps to synchronise: it
-# waits (bounded) for something it can see, a thread count or a line in a log.
+# N pool threads with --pool N, and ThreadSanitizer's own background thread in that
+# build. The file's server (-t 2, a thread per connection) serves the tests that only
+# make requests; a test that counts threads, or needs other options, starts its own,
+# and teardown() stops it. No test sleeps to synchronise: it waits (bounded) for
+# something it can see, a thread count or a line in a log.
 
 # bats file_tags=stage:04-threads
 
