@@ -324,9 +324,15 @@ static bool more_waiting(int listen_fd)
 	return poll(&p, 1, 0) > 0;
 }
 
+/* What accept_one() did: each acceptor decides from it whether to go on. */
+enum accepted {
+	ACCEPTED,	/* a client, handed over */
+	NOBODY,		/* no client after all: another acceptor was first, or it left */
+	STOPPING,	/* the server stops */
+};
+
 /* Take a place, accept a client and hand it over; wake the helpers if more clients are
- * waiting. False when the caller should stop accepting: at a stop, and for a helper
- * (`helper`), also when it found nothing: another acceptor was first, the rush is over.
+ * waiting.
  *
  * Why helpers: making a thread takes a while, and an acceptor is one thread among the
  * hundreds it has made, all asking for the CPUs. When 1000 clients come at once, a lone
@@ -336,19 +342,19 @@ static bool more_waiting(int listen_fd)
  * poll() all the time: poll() wakes every thread that waits on the socket for each
  * client, and all but one find nothing to accept. With one client at a time, four
  * acceptors that all polled made the server nearly 40% slower. */
-static bool accept_one(struct server *srv, bool helper)
+static enum accepted accept_one(struct server *srv)
 {
 	struct sockaddr_storage peer;
 	socklen_t len = sizeof peer;
 
 	if (!take_place())
-		return false;
+		return STOPPING;
 	int fd = sock_accept(srv->listen_fd, &peer, &len);
 	if (fd < 0) {	/* stopping, taken by another acceptor, a client gone, ... */
 		pthread_mutex_lock(&team.lock);
 		free_place();
 		pthread_mutex_unlock(&team.lock);
-		return !helper && !sock_stopping();
+		return sock_stopping() ? STOPPING : NOBODY;
 	}
 	/* The listening socket is non-blocking (threads_main()), and on some systems
 	 * (the BSDs) an accepted socket inherits that; the connection's thread blocks. */
@@ -361,14 +367,14 @@ static bool accept_one(struct server *srv, bool helper)
 		pthread_mutex_unlock(&team.lock);
 	}
 	hand_over(srv, fd, &peer, len);
-	return true;
+	return ACCEPTED;
 }
 
 /* A helper: asleep until an acceptor finds more clients waiting than it took, then it
- * accepts as the main thread does, until it finds nothing. (After the rush, it may wait
- * in poll() for one more client, which then wakes it with the others: one wake-up for
- * nothing per helper and rush.) Only the signal thread's broadcast on team.rush ends
- * its sleep at a stop. */
+ * accepts as the main thread does, until it finds nobody (the rush is over) or the
+ * server stops. (After the rush, it may wait in poll() for one more client, which then
+ * wakes it with the others: one wake-up for nothing per helper and rush.) Only the
+ * signal thread's broadcast on team.rush ends its sleep at a stop. */
 static void *helper_thread(void *arg)
 {
 	struct server *srv = arg;
@@ -382,7 +388,7 @@ static void *helper_thread(void *arg)
 		pthread_mutex_unlock(&team.lock);
 		if (sock_stopping())
 			return NULL;
-		while (accept_one(srv, true))
+		while (accept_one(srv) == ACCEPTED)
 			;
 	}
 }
@@ -506,7 +512,7 @@ int threads_main(struct server *srv, int argc, char **argv, const struct threads
 		if (pthread_create(&helpers[i], NULL, helper_thread, srv) != 0)
 			die(1, "cannot start acceptor %d of %d", i + 2, acceptors);
 	/* begin accept-loop */
-	while (accept_one(srv, false))
+	while (accept_one(srv) != STOPPING)	/* finding nobody, it waits for the next */
 		;
 	/* end accept-loop */
 	for (int i = 0; i < acceptors - 1; i++)
