@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conn.h"
+#include "lconn.h"
 
 /* The earlier of two timers, where 0 means "no timer". */
 static int64_t earliest(int64_t a, int64_t b)
@@ -38,79 +38,87 @@ static int poll_timeout(int64_t wake, int64_t now)
 
 /* Starts the IDLE slots and fills pfd for poll(). Returns how many slots are still
  * in use, and the earliest timer in *wake. */
-static unsigned prepare(struct load *l, struct conn *c, struct pollfd *pfd, int64_t now,
+static unsigned prepare(struct lconn_shared *sh, struct lconn *c, struct pollfd *pfd, int64_t now,
 			int64_t *wake)
 {
 	unsigned i, busy = 0;
 
 	*wake = 0;
-	for (i = 0; i < l->o->conns; i++) {
-		if (c[i].state == CS_IDLE)
-			conn_start(l, &c[i], now);
+	for (i = 0; i < sh->o->conns; i++) {
+		if (c[i].state == LC_IDLE)
+			lconn_start(sh, &c[i], now);
 		pfd[i].fd = c[i].fd;
-		pfd[i].events = conn_events(&c[i], l->o);
+		pfd[i].events = lconn_events(&c[i], sh->o);
 		pfd[i].revents = 0;
-		if (c[i].state == CS_FREE)
+		if (c[i].state == LC_FREE)
 			continue;
 		busy++;
 		/* still IDLE: the connect failed at once; try again without waiting */
-		*wake = earliest(*wake, c[i].state == CS_IDLE ? now : conn_wakeup(&c[i], l->o));
+		*wake = earliest(*wake, c[i].state == LC_IDLE ? now : lconn_wakeup(&c[i], sh->o));
 	}
 	return busy;
 }
 
 /* Hands each slot what poll() reported, then fires the timers that are due. */
-static void dispatch(struct load *l, struct conn *c, const struct pollfd *pfd)
+static void dispatch(struct lconn_shared *sh, struct lconn *c, const struct pollfd *pfd)
 {
-	int64_t now = mono_ns(), w;
+	int64_t now = stats_clock_ns(), w;
 	unsigned i;
 
-	for (i = 0; i < l->o->conns; i++) {
+	for (i = 0; i < sh->o->conns; i++) {
 		if (pfd[i].revents != 0)
-			conn_event(l, &c[i], pfd[i].revents, now);
-		w = conn_wakeup(&c[i], l->o);
+			lconn_event(sh, &c[i], pfd[i].revents, now);
+		w = lconn_wakeup(&c[i], sh->o);
 		if (w != 0 && w <= now)
-			conn_timer(l, &c[i], now);
+			lconn_timer(sh, &c[i], now);
 	}
+}
+
+/* The poll() loop: runs until no slot is busy or *stop is set. Returns 0, or -1 after
+ * a message when poll() fails. */
+static int poll_loop(struct lconn_shared *sh, struct lconn *c, struct pollfd *pfd,
+		     volatile sig_atomic_t *stop)
+{
+	int64_t now = sh->st->start_ns, wake;
+
+	/* A signal (Ctrl-C) interrupts poll() with EINTR; the loop then sees *stop. */
+	while (!*stop && prepare(sh, c, pfd, now, &wake) > 0) {
+		if (poll(pfd, sh->o->conns, poll_timeout(wake, now)) >= 0) {
+			dispatch(sh, c, pfd);
+		} else if (errno != EINTR && errno != EAGAIN) {
+			fprintf(stderr, "client: poll: %s\n", strerror(errno));
+			return -1;
+		}
+		now = stats_clock_ns();
+	}
+	return 0;
 }
 
 /* Runs the connections until the work is done or *stop is set; counts into st. */
 int load_run(const struct opts *o, struct stats *st, volatile sig_atomic_t *stop)
 {
-	struct load l = { .o = o, .st = st };
-	struct conn *c = calloc(o->conns, sizeof *c);
+	struct lconn_shared sh = { .o = o, .st = st };
+	struct lconn *c = calloc(o->conns, sizeof *c);
 	struct pollfd *pfd = calloc(o->conns, sizeof *pfd);
-	int64_t now, wake;
 	unsigned i;
-	int rc = 0;
+	int rc = -1;
 
 	if (c == NULL || pfd == NULL) {
 		fputs("client: out of memory\n", stderr);
-		free(c);
-		free(pfd);
-		return -1;
+		goto cleanup;
 	}
 	for (i = 0; i < o->conns; i++) {
-		c[i].fd = -1; /* state CS_IDLE (0): each slot opens its first connection */
+		c[i].fd = -1; /* state LC_IDLE (0): each slot opens its first connection */
 		c[i].left = o->requests;
 	}
-	st->start_ns = now = mono_ns();
-	l.end_ns = st->start_ns + o->duration_ns;
-	/* A signal (Ctrl-C) interrupts poll() with EINTR; the loop then sees *stop. */
-	while (!*stop && prepare(&l, c, pfd, now, &wake) > 0) {
-		if (poll(pfd, o->conns, poll_timeout(wake, now)) >= 0) {
-			dispatch(&l, c, pfd);
-		} else if (errno != EINTR && errno != EAGAIN) {
-			fprintf(stderr, "client: poll: %s\n", strerror(errno));
-			rc = -1;
-			break;
-		}
-		now = mono_ns();
-	}
+	st->start_ns = stats_clock_ns();
+	sh.end_ns = st->start_ns + o->duration_ns;
+	rc = poll_loop(&sh, c, pfd, stop);
 	for (i = 0; i < o->conns; i++)
-		conn_drop(&c[i]); /* after a stop: requests in flight are not counted */
-	st->end_ns = mono_ns();
+		lconn_drop(&c[i]); /* after a stop: requests in flight are not counted */
+	st->end_ns = stats_clock_ns();
 	st->interrupted = *stop != 0;
+cleanup:
 	free(c);
 	free(pfd);
 	return rc;

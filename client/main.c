@@ -92,10 +92,10 @@ static int write_all(int fd, const void *buf, size_t len)
 static void child(const struct opts *o, int fd)
 {
 	struct stats *st = calloc(1, sizeof *st);
+	int rc = st == NULL || load_run(o, st, &stop) < 0 || write_all(fd, st, sizeof *st) < 0;
 
-	if (st == NULL || load_run(o, st, &stop) < 0)
-		_exit(1);
-	_exit(write_all(fd, st, sizeof *st) < 0 ? 1 : 0); /* _exit: stdio was the parent's */
+	free(st);
+	_exit(rc); /* _exit: stdio was the parent's */
 }
 
 /* Forks the clients, each with a pipe back to us; returns how many started. */
@@ -188,17 +188,15 @@ static unsigned run(const struct opts *o, struct stats *total)
 	pid_t *pid = calloc(o->clients, sizeof *pid);
 	int *rfd = calloc(o->clients, sizeof *rfd);
 	struct stats *one = malloc(sizeof *one);
-	unsigned i, n, bad = 0;
+	unsigned i, n, bad = 1;
 
 	if (pid == NULL || rfd == NULL || one == NULL) {
 		fputs("client: out of memory\n", stderr);
-		free(pid);
-		free(rfd);
-		free(one);
-		return 1;
+		goto cleanup;
 	}
 	fflush(stdout); /* or the children would inherit, and print, the buffered plan */
 	n = spawn(o, pid, rfd);
+	bad = 0;
 	if (n < o->clients) {
 		fprintf(stderr, "client: cannot start client %u of %u: %s\n", n + 1, o->clients,
 			strerror(errno));
@@ -211,6 +209,7 @@ static unsigned run(const struct opts *o, struct stats *total)
 		close(rfd[i]);
 	}
 	bad += reap(pid, n);
+cleanup:
 	free(pid);
 	free(rfd);
 	free(one);
@@ -228,6 +227,7 @@ static int summary(const struct opts *o, struct stats *total, unsigned bad)
 	return bad > 0 || total->interrupted || stats_failed(total) > 0 ? 1 : 0;
 }
 
+/* Parses the command line, runs the clients, prints the summary; exits 0, 1 or 2. */
 int main(int argc, char **argv)
 {
 	struct opts o;

@@ -1,17 +1,10 @@
-/* opts.h: the command line of the load client, and the request bytes built from it. */
+/* opts.h: the command line of the load client. */
 #ifndef CLIENT_OPTS_H
 #define CLIENT_OPTS_H
 
-#include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
-/* The bytes of one request, built once at start and sent as they are every time. */
-struct target {
-	const char *url;  /* as given on the command line */
-	char *req;
-	size_t len;
-};
+#include "url.h"
 
 /* Everything the command line says. Times are in nanoseconds; 0 means "off". */
 struct opts {
@@ -23,10 +16,7 @@ struct opts {
 	int64_t hold_ns;      /* --hold */
 	int64_t timeout_ns;   /* --timeout */
 	int quiet, json;
-	struct sockaddr_storage addr; /* where every connection goes */
-	socklen_t addrlen;
-	struct target *targets; /* one per URL, requested in turn */
-	size_t ntargets;
+	struct url_set urls;  /* where every connection goes, what each request asks */
 };
 
 /* What opts_parse() decided. */

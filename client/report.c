@@ -55,7 +55,7 @@ void report_plan(const struct opts *o, FILE *f)
 		fprintf(f, ", 1 byte every %g ms", (double)o->slow_ns / 1e6);
 	if (o->hold_ns > 0)
 		fprintf(f, ", held %g s", secs(o->hold_ns));
-	fprintf(f, ", GET %s%s\n", o->targets[0].url, o->ntargets > 1 ? " ..." : "");
+	fprintf(f, ", GET %s%s\n", o->urls.targets[0].url, o->urls.ntargets > 1 ? " ..." : "");
 }
 
 /* "404: 2, timeout: 1": the failures by status, then by error. */
@@ -71,7 +71,7 @@ static void failures_text(const struct stats *st, FILE *f)
 		}
 	for (i = 0; i < E_COUNT; i++)
 		if (st->by_error[i] > 0) {
-			fprintf(f, "%s%s: %" PRIu64, sep, err_name[i], st->by_error[i]);
+			fprintf(f, "%s%s: %" PRIu64, sep, stats_err_name[i], st->by_error[i]);
 			sep = ", ";
 		}
 }
@@ -154,7 +154,7 @@ static void failures_json(const struct stats *st, FILE *f)
 		}
 	fputs("}, \"failed_by_error\": {", f);
 	for (i = 0; i < E_COUNT; i++)
-		fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", err_name[i], st->by_error[i]);
+		fprintf(f, "%s\"%s\": %" PRIu64, i ? ", " : "", stats_err_name[i], st->by_error[i]);
 	fputs("}", f);
 }
 
@@ -164,12 +164,12 @@ static void settings_json(const struct opts *o, FILE *f)
 	size_t i;
 
 	fputs("\"url\": ", f);
-	json_string(o->targets[0].url, f);
-	if (o->ntargets > 1) {
+	json_string(o->urls.targets[0].url, f);
+	if (o->urls.ntargets > 1) {
 		fputs(", \"urls\": [", f);
-		for (i = 0; i < o->ntargets; i++) {
+		for (i = 0; i < o->urls.ntargets; i++) {
 			fputs(i ? ", " : "", f);
-			json_string(o->targets[i].url, f);
+			json_string(o->urls.targets[i].url, f);
 		}
 		fputc(']', f);
 	}

@@ -12,7 +12,7 @@
 
 #include <time.h>
 
-const char *const err_name[E_COUNT] = {
+const char *const stats_err_name[E_COUNT] = {
 	[E_REFUSED] = "refused",
 	[E_CONNECT] = "connect",
 	[E_RESET] = "reset",
@@ -26,7 +26,7 @@ const char *const err_name[E_COUNT] = {
 #define HIST_LIMIT (((uint64_t)1 << 40) - 1)
 
 /* The monotonic clock in nanoseconds. */
-int64_t mono_ns(void)
+int64_t stats_clock_ns(void)
 {
 	struct timespec ts;
 
@@ -80,7 +80,7 @@ void stats_response(struct stats *st, int status, uint64_t body, int64_t latency
 }
 
 /* Counts one failed request that got no complete response. */
-void stats_error(struct stats *st, enum err kind)
+void stats_error(struct stats *st, enum stats_err kind)
 {
 	st->requests++;
 	st->by_error[kind]++;

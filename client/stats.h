@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 /* Why a request failed when no complete response came back. */
-enum err {
+enum stats_err {
 	E_REFUSED,      /* connect(): connection refused, nothing listens there */
 	E_CONNECT,      /* no connection for another reason (no socket, no local port) */
 	E_RESET,        /* the connection broke: reset by the peer, a read/write error */
@@ -23,7 +23,7 @@ enum err {
 };
 
 /* The name of each error kind, as printed in the summary and used as a JSON key. */
-extern const char *const err_name[E_COUNT];
+extern const char *const stats_err_name[E_COUNT];
 
 /* Status codes are three digits, 100 to 599 (anything else is a bad response). */
 #define STATUS_MIN 100
@@ -52,13 +52,13 @@ struct stats {
 };
 
 /* The monotonic clock in nanoseconds. */
-int64_t mono_ns(void);
+int64_t stats_clock_ns(void);
 
 /* Counts one complete response: its status, body bytes and latency. */
 void stats_response(struct stats *st, int status, uint64_t body, int64_t latency_ns);
 
 /* Counts one failed request that got no complete response. */
-void stats_error(struct stats *st, enum err kind);
+void stats_error(struct stats *st, enum stats_err kind);
 
 /* Adds the counts of `from` to `into`; start/end become the span of both (a zeroed
  * `into` takes those of `from`). */

@@ -1,25 +1,25 @@
-/* resp.h: an incremental parser of HTTP/1.x responses, fed from a buffer.
+/* reply.h: an incremental parser of HTTP/1.x responses, fed from a buffer.
  *
- * The caller owns the bytes: resp_feed() looks at buf[0..len), says how many it used,
+ * The caller owns the bytes: reply_feed() looks at buf[0..len), says how many it used,
  * and keeps only a few numbers of its own. A header section is used only once it is
  * complete (the caller keeps the bytes until then); body bytes are counted and
  * dropped at once, so a 10 MiB body never needs more than one read buffer.
  */
-#ifndef CLIENT_RESP_H
-#define CLIENT_RESP_H
+#ifndef CLIENT_REPLY_H
+#define CLIENT_REPLY_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* What resp_feed() found. */
-enum resp_rc {
-	RESP_MORE, /* the response is not complete: read more, keep the bytes not used */
-	RESP_DONE, /* one complete final response; bytes after it were not used */
-	RESP_BAD   /* malformed: the connection cannot be trusted any more */
+/* What reply_feed() found. */
+enum reply_rc {
+	REPLY_MORE, /* the response is not complete: read more, keep the bytes not used */
+	REPLY_DONE, /* one complete final response; bytes after it were not used */
+	REPLY_BAD   /* malformed: the connection cannot be trusted any more */
 };
 
 /* Where the parser is within the response. */
-enum resp_phase {
+enum reply_phase {
 	RP_HEAD,        /* status line and header fields, up to the blank line */
 	RP_BODY,        /* `left` bytes of a Content-Length body */
 	RP_UNTIL_CLOSE, /* body without length: it ends when the server closes */
@@ -30,8 +30,8 @@ enum resp_phase {
 };
 
 /* The state of one response being parsed. */
-struct resp {
-	enum resp_phase phase;
+struct reply {
+	enum reply_phase phase;
 	int status;      /* of the final response, once its head is parsed */
 	int keep_alive;  /* may the connection carry another request after this one */
 	uint64_t left;   /* RP_BODY, RP_CHUNK_DATA: bytes still to come */
@@ -41,14 +41,14 @@ struct resp {
 };
 
 /* Gets ready for the response to a new request. */
-void resp_init(struct resp *r);
+void reply_init(struct reply *r);
 
-/* Parses what it can of buf[0..len); sets *used to the bytes consumed. On RESP_MORE
+/* Parses what it can of buf[0..len); sets *used to the bytes consumed. On REPLY_MORE
  * the caller keeps buf[*used..len) and calls again with those bytes first. */
-enum resp_rc resp_feed(struct resp *r, const char *buf, size_t len, size_t *used);
+enum reply_rc reply_feed(struct reply *r, const char *buf, size_t len, size_t *used);
 
 /* True when the server closing the connection now completes the response (a body
  * without Content-Length runs until the close). */
-int resp_ends_at_close(const struct resp *r);
+int reply_ends_at_close(const struct reply *r);
 
 #endif

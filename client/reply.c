@@ -1,11 +1,11 @@
-/* resp.c: an incremental parser of HTTP/1.x responses (RFC 9112), fed from a buffer.
+/* reply.c: an incremental parser of HTTP/1.x responses (RFC 9112), fed from a buffer.
  *
  * Strict where a load tool should be (a malformed status line or header, two framings
  * at once, a bad chunk: the response is bad), lenient where RFC 9112 lets a recipient
  * be (a bare LF ends a line). Interim 1xx responses (100 Continue, 103 Early Hints)
  * are skipped: the request's response is the final one that follows.
  */
-#include "resp.h"
+#include "reply.h"
 
 #include <string.h>
 #include <strings.h>
@@ -23,7 +23,7 @@ struct fields {
 };
 
 /* Gets ready for the response to a new request. */
-void resp_init(struct resp *r)
+void reply_init(struct reply *r)
 {
 	memset(r, 0, sizeof *r);
 	r->phase = RP_HEAD;
@@ -31,7 +31,7 @@ void resp_init(struct resp *r)
 }
 
 /* True when the server closing the connection now completes the response. */
-int resp_ends_at_close(const struct resp *r)
+int reply_ends_at_close(const struct reply *r)
 {
 	return r->phase == RP_UNTIL_CLOSE;
 }
@@ -107,7 +107,7 @@ static size_t line_len(const char *p, const char *end, const char **next)
 
 /* The length of the header section at the start of buf (it ends with an empty line),
  * or 0 when it is not all there yet. r->scanned saves the search between calls. */
-static size_t head_end(struct resp *r, const char *buf, size_t len)
+static size_t head_end(struct reply *r, const char *buf, size_t len)
 {
 	size_t i = r->scanned;
 	const char *nl;
@@ -220,31 +220,31 @@ static int parse_field(struct fields *f, const char *p, size_t n)
 }
 
 /* Decides, from status and fields, how the body is delimited (RFC 9112 6.3). */
-static enum resp_rc frame(struct resp *r, const struct fields *f, int minor)
+static enum reply_rc frame(struct reply *r, const struct fields *f, int minor)
 {
 	r->keep_alive = minor == 0 ? f->keep_alive && !f->close : !f->close;
 	if (r->status == 101) /* Switching Protocols: no more HTTP on this connection */
 		r->keep_alive = 0;
 	if (r->status < 200 || r->status == 204 || r->status == 304)
-		return RESP_DONE; /* never a body, whatever the fields say */
+		return REPLY_DONE; /* never a body, whatever the fields say */
 	if (f->te && f->length >= 0)
-		return RESP_BAD; /* a server must not send both: a smuggling smell */
+		return REPLY_BAD; /* a server must not send both: a smuggling smell */
 	if (f->te && f->chunked) {
 		r->phase = RP_CHUNK_SIZE;
-		return RESP_MORE;
+		return REPLY_MORE;
 	}
 	if (!f->te && f->length >= 0) {
 		r->left = (uint64_t)f->length;
 		r->phase = RP_BODY;
-		return f->length == 0 ? RESP_DONE : RESP_MORE;
+		return f->length == 0 ? REPLY_DONE : REPLY_MORE;
 	}
 	r->phase = RP_UNTIL_CLOSE; /* no length (or an unknown coding): read to the close */
 	r->keep_alive = 0;
-	return RESP_MORE;
+	return REPLY_MORE;
 }
 
 /* Parses a complete header section buf[0..n), which ends with an empty line. */
-static enum resp_rc parse_head(struct resp *r, const char *buf, size_t n)
+static enum reply_rc parse_head(struct reply *r, const char *buf, size_t n)
 {
 	struct fields f = { .length = -1 };
 	const char *p = buf, *end = buf + n, *next;
@@ -253,29 +253,29 @@ static enum resp_rc parse_head(struct resp *r, const char *buf, size_t n)
 
 	len = line_len(p, end, &next);
 	if (parse_status_line(p, len, &minor, &r->status) < 0)
-		return RESP_BAD;
+		return REPLY_BAD;
 	for (p = next; (len = line_len(p, end, &next)) > 0; p = next)
 		if (parse_field(&f, p, len) < 0)
-			return RESP_BAD;
+			return REPLY_BAD;
 	if (r->status < 200 && r->status != 101)
-		return RESP_MORE; /* interim response: the final one comes next */
+		return REPLY_MORE; /* interim response: the final one comes next */
 	return frame(r, &f, minor);
 }
 
 /* RP_HEAD: waits for the whole header section, then parses it. */
-static enum resp_rc step_head(struct resp *r, const char *p, size_t n, size_t *used)
+static enum reply_rc step_head(struct reply *r, const char *p, size_t n, size_t *used)
 {
 	size_t end = head_end(r, p, n);
 
 	if (end == 0)
-		return RESP_MORE;
+		return REPLY_MORE;
 	*used = end;
 	r->scanned = 0; /* the next head, if any, starts after this one */
 	return parse_head(r, p, end);
 }
 
 /* RP_BODY and RP_CHUNK_DATA: counts up to `left` body bytes. */
-static enum resp_rc step_data(struct resp *r, size_t n, size_t *used)
+static enum reply_rc step_data(struct reply *r, size_t n, size_t *used)
 {
 	uint64_t take = r->left < n ? r->left : n;
 
@@ -283,15 +283,15 @@ static enum resp_rc step_data(struct resp *r, size_t n, size_t *used)
 	r->body += take;
 	*used = (size_t)take;
 	if (r->left > 0)
-		return RESP_MORE;
+		return REPLY_MORE;
 	if (r->phase == RP_BODY)
-		return RESP_DONE;
+		return REPLY_DONE;
 	r->phase = RP_CHUNK_END;
-	return RESP_MORE;
+	return REPLY_MORE;
 }
 
 /* RP_CHUNK_SIZE: "1a2b[;extension]" then a line end. */
-static enum resp_rc step_chunk_size(struct resp *r, const char *p, size_t n, size_t *used)
+static enum reply_rc step_chunk_size(struct reply *r, const char *p, size_t n, size_t *used)
 {
 	const char *nl = memchr(p, '\n', n), *next;
 	uint64_t size = 0;
@@ -299,51 +299,51 @@ static enum resp_rc step_chunk_size(struct resp *r, const char *p, size_t n, siz
 	int d;
 
 	if (nl == NULL)
-		return n > LINE_LIMIT ? RESP_BAD : RESP_MORE;
+		return n > LINE_LIMIT ? REPLY_BAD : REPLY_MORE;
 	len = line_len(p, p + n, &next);
 	for (i = 0; i < len && (d = hex_value(p[i])) >= 0; i++) {
 		if (i == 15) /* 15 hex digits cannot overflow */
-			return RESP_BAD;
+			return REPLY_BAD;
 		size = size * 16 + (uint64_t)d;
 	}
 	if (i == 0 || (i < len && p[i] != ';' && p[i] != ' ' && p[i] != '\t'))
-		return RESP_BAD;
+		return REPLY_BAD;
 	*used = (size_t)(next - p);
 	r->left = size;
 	r->phase = size > 0 ? RP_CHUNK_DATA : RP_TRAILER;
-	return RESP_MORE;
+	return REPLY_MORE;
 }
 
 /* RP_CHUNK_END: the CRLF (or LF) that closes a chunk's data. */
-static enum resp_rc step_chunk_end(struct resp *r, const char *p, size_t n, size_t *used)
+static enum reply_rc step_chunk_end(struct reply *r, const char *p, size_t n, size_t *used)
 {
 	if (n >= 1 && p[0] == '\n')
 		*used = 1;
 	else if (n >= 2 && p[0] == '\r' && p[1] == '\n')
 		*used = 2;
 	else if (n == 0 || (n == 1 && p[0] == '\r'))
-		return RESP_MORE;
+		return REPLY_MORE;
 	else
-		return RESP_BAD;
+		return REPLY_BAD;
 	r->phase = RP_CHUNK_SIZE;
-	return RESP_MORE;
+	return REPLY_MORE;
 }
 
 /* RP_TRAILER: trailer fields are skipped, line by line, up to the empty line. */
-static enum resp_rc step_trailer(const char *p, size_t n, size_t *used)
+static enum reply_rc step_trailer(const char *p, size_t n, size_t *used)
 {
 	const char *next;
 	size_t len;
 
 	if (memchr(p, '\n', n) == NULL)
-		return n > LINE_LIMIT ? RESP_BAD : RESP_MORE;
+		return n > LINE_LIMIT ? REPLY_BAD : REPLY_MORE;
 	len = line_len(p, p + n, &next);
 	*used = (size_t)(next - p);
-	return len == 0 ? RESP_DONE : RESP_MORE;
+	return len == 0 ? REPLY_DONE : REPLY_MORE;
 }
 
 /* One step of the parser in its current phase; *used is set to the bytes it took. */
-static enum resp_rc step(struct resp *r, const char *p, size_t n, size_t *used)
+static enum reply_rc step(struct reply *r, const char *p, size_t n, size_t *used)
 {
 	switch (r->phase) {
 	case RP_HEAD:
@@ -354,7 +354,7 @@ static enum resp_rc step(struct resp *r, const char *p, size_t n, size_t *used)
 	case RP_UNTIL_CLOSE:
 		r->body += n;
 		*used = n;
-		return RESP_MORE;
+		return REPLY_MORE;
 	case RP_CHUNK_SIZE:
 		return step_chunk_size(r, p, n, used);
 	case RP_CHUNK_END:
@@ -362,21 +362,21 @@ static enum resp_rc step(struct resp *r, const char *p, size_t n, size_t *used)
 	case RP_TRAILER:
 		return step_trailer(p, n, used);
 	}
-	return RESP_BAD;
+	return REPLY_BAD;
 }
 
 /* Parses what it can of buf[0..len); sets *used to the bytes consumed. */
-enum resp_rc resp_feed(struct resp *r, const char *buf, size_t len, size_t *used)
+enum reply_rc reply_feed(struct reply *r, const char *buf, size_t len, size_t *used)
 {
-	enum resp_rc rc = RESP_MORE;
+	enum reply_rc rc = REPLY_MORE;
 	size_t off = 0, n;
 
-	while (rc == RESP_MORE) {
+	while (rc == REPLY_MORE) {
 		n = 0;
 		rc = step(r, buf + off, len - off, &n);
 		off += n;
 		r->seen += n;
-		if (rc == RESP_MORE && n == 0)
+		if (rc == REPLY_MORE && n == 0)
 			break; /* this phase needs bytes that have not come yet */
 	}
 	*used = off;
