@@ -74,24 +74,27 @@ $(OUT)/03-fork/server-break-%: $(OBJ)/03-fork/break-%.o $(COMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(FORK_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# 04-threads: a thread per connection, or a pool of threads (--pool N).
-$(OUT)/04-threads/server: $(OBJ)/04-threads/main.o $(COMMON)
+# 04-threads: a thread per connection, or a pool of threads (--pool N, pool.c); team.c
+# keeps count of the threads that serve, in both modes.
+THREADS := $(OBJ)/04-threads/team.o $(OBJ)/04-threads/pool.o
+$(OUT)/04-threads/server: $(OBJ)/04-threads/main.o $(THREADS) $(COMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # 04-threads' break-it build, for the lab only:
 #   server-break-nolock   the count of served connections is updated without the lock:
 #                         ThreadSanitizer reports the race (make tsan), counts come out low
-$(OBJ)/04-threads/break-%.o: 04-threads/main.c
+$(OBJ)/04-threads/break-%.o: 04-threads/team.c
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -DBREAK_$(shell echo $* | tr a-z A-Z) -c -o $@ $<
-$(OUT)/04-threads/server-break-%: $(OBJ)/04-threads/break-%.o $(COMMON)
+$(OUT)/04-threads/server-break-%: $(OBJ)/04-threads/main.o $(OBJ)/04-threads/break-%.o \
+				  $(OBJ)/04-threads/pool.o $(COMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # 05-watch: 04-threads' server, compiled from 04's main.c as a function (threads_main),
-# plus the watcher and the live-reload stream. live.js is turned into a C string at
-# build time: each line quoted, by sed.
+# plus the watcher (watch.c) and live reload (live.c, inject.c). live.js is turned into
+# a C string at build time: each line quoted, by sed.
 $(OBJ)/05-watch/%.o: CPPFLAGS += -I04-threads
 $(OBJ)/05-watch/threads.o: 04-threads/main.c
 	@mkdir -p $(@D)
@@ -102,8 +105,9 @@ $(OBJ)/05-watch/live-js.c: 05-watch/live.js
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } >$@
 $(OBJ)/05-watch/live-js.o: $(OBJ)/05-watch/live-js.c
 	$(CC) $(WARN) $(CFLAGS) -c -o $@ $<
-$(OUT)/05-watch/server: $(OBJ)/05-watch/main.o $(OBJ)/05-watch/watch.o $(OBJ)/05-watch/threads.o \
-		       $(OBJ)/05-watch/live-js.o $(COMMON)
+WATCH := $(patsubst %.c,$(OBJ)/%.o,$(wildcard 05-watch/*.c)) $(OBJ)/05-watch/threads.o \
+	 $(OBJ)/05-watch/live-js.o
+$(OUT)/05-watch/server: $(WATCH) $(THREADS) $(COMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -113,7 +117,9 @@ $(OUT)/client/client: $(CLIENT)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests of common/: one binary, table-driven, last line "N passed, N failed".
-$(OBJ)/unit-tests: $(UNIT) $(COMMON)
+# (They test 05-watch's injection too: inject.c, which needs nothing else of 05.)
+$(OBJ)/tests/unit/%.o: CPPFLAGS += -I05-watch
+$(OBJ)/unit-tests: $(UNIT) $(OBJ)/05-watch/inject.o $(COMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 unit: $(OBJ)/unit-tests

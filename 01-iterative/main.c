@@ -15,7 +15,7 @@ int main(int argc, char **argv)
 {
 	struct server srv = { .stage = "01-iterative" };
 
-	server_start(&srv, argc, argv, NULL);
+	server_start(&srv, argc, argv, NULL, NULL);
 	/* begin accept-loop */
 	while (!sock_stopping()) {
 		struct sockaddr_storage peer;

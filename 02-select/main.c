@@ -11,7 +11,7 @@
  *                                     +-- all sent, closing, the client may still send:
  *                                         LINGERING --end of file, or 1 s--> close
  *
- * The HTTP work is the same as 01's (conn_parse, resp_send, conn_done from common/);
+ * The HTTP work is the same as 01's (conn_parse, send_some, conn_done from common/);
  * only who waits, and where, has changed. */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,8 +24,10 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "die.h"
 #include "options.h"
 #include "poller.h"
+#include "send.h"
 #include "server.h"
 #include "sock.h"
 
@@ -53,20 +55,12 @@ struct loop {
 	long long stop_by;		/* stopping: in-flight responses end by then; 0: running */
 };
 
-static bool use_poll;
+static int use_poll;	/* --poll */
 
-static int on_option(int opt, const char *arg, void *ctx)
-{
-	(void)opt, (void)arg, (void)ctx;
-	use_poll = true;	/* our only option: --poll */
-	return 0;
-}
-
-static const struct option longopts[] = { { "poll", no_argument, NULL, 256 }, { 0 } };
-static const struct stage_options stage_opts = {
-	.longopts = longopts,
-	.usage = "      --poll          use poll() instead of select() (no FD_SETSIZE limit)\n",
-	.handle = on_option,
+static const struct stage_option options[] = {
+	{ .name = "poll", .value = &use_poll, .flag = true,
+	  .usage = "      --poll          use poll() instead of select() (no FD_SETSIZE limit)\n" },
+	{ 0 }
 };
 
 /* Close a connection and forget it. A paused accept may go on: a descriptor is free. */
@@ -125,12 +119,12 @@ static void advance(struct loop *l, struct client *cl)
 			cl->state = SENDING;
 			cl->deadline = conn_clock_ms() + l->srv.timeout * 1000LL;
 		}
-		int sent = resp_send(cl->c.fd, &cl->c.res);
-		if (sent == 0) {	/* the socket is full (EAGAIN): wait until it drains */
+		enum send_result sent = send_some(cl->c.fd, &cl->c.res);
+		if (sent == SEND_AGAIN) {	/* the socket is full: wait until it drains */
 			poller_set(l->poller, cl->c.fd, WANT_WRITE);
 			return;
 		}
-		if (!conn_done(&l->srv, &cl->c, sent == 1) || l->stop_by) {
+		if (!conn_done(&l->srv, &cl->c, sent == SEND_DONE) || l->stop_by) {
 			if (cl->c.linger)
 				linger(l, cl);
 			else
@@ -184,7 +178,7 @@ static void refuse(struct loop *l, struct client *cl)
 			"watch: such clients get 503 (--poll has no such limit)\n", cl->c.fd, FD_SETSIZE);
 	l->warned = true;
 	conn_fail(&l->srv, &cl->c, S_SERVICE_UNAVAILABLE);
-	conn_done(&l->srv, &cl->c, resp_send(cl->c.fd, &cl->c.res) == 1);
+	conn_done(&l->srv, &cl->c, send_some(cl->c.fd, &cl->c.res) == SEND_DONE);
 	close(cl->c.fd);
 	conn_free(&cl->c);
 	free(cl);
@@ -303,7 +297,7 @@ int main(int argc, char **argv)
 {
 	struct loop l = { .srv = { .stage = "02-select" }, .max_fd = -1 };
 
-	server_start(&l.srv, argc, argv, &stage_opts);
+	server_start(&l.srv, argc, argv, options, NULL);
 	/* A table entry for every descriptor; at most half of those free as clients, since
 	 * each may hold its file open too: the rest wait in the kernel's listen queue. */
 	l.size = sock_fd_limit();

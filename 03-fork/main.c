@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "die.h"
 #include "options.h"
 #include "server.h"
 #include "sock.h"
@@ -31,25 +32,10 @@ static int max_children = 64;
 static volatile sig_atomic_t live;
 static volatile pid_t *pids;
 
-static int on_option(int opt, const char *arg, void *ctx)
-{
-	char *end;
-	long n = strtol(arg, &end, 10);
-
-	(void)opt, (void)ctx;
-	if (*end || end == arg || n < 1 || n > 100000)
-		return -1;
-	max_children = (int)n;	/* our only option: --max-children N */
-	return 0;
-}
-
-static const struct option longopts[] = {
-	{ "max-children", required_argument, NULL, 256 }, { 0 }
-};
-static const struct stage_options stage_opts = {
-	.longopts = longopts,
-	.usage = "      --max-children N  at most N children at once (default 64)\n",
-	.handle = on_option,
+static const struct stage_option options[] = {
+	{ .name = "max-children", .value = &max_children, .min = 1, .max = 100000,
+	  .usage = "      --max-children N  at most N children at once (default 64)\n" },
+	{ 0 }
 };
 
 #ifndef BREAK_NOREAP
@@ -181,7 +167,7 @@ int main(int argc, char **argv)
 	struct server srv = { .stage = "03-fork" };
 	struct sigaction sa;
 
-	server_start(&srv, argc, argv, &stage_opts);
+	server_start(&srv, argc, argv, options, NULL);
 	if (!(pids = calloc((size_t)max_children, sizeof *pids)))
 		die(1, "out of memory");
 	memset(&sa, 0, sizeof sa);

@@ -3,10 +3,10 @@
  * A watcher thread notices changes under the document root (watch.c: inotify on Linux,
  * or a stat() scan at an interval anywhere). A burst of changes, such as an editor's
  * save (write, rename, chmod), becomes one event once the tree has been quiet for a
- * moment (a trailing debounce). The event goes on a bulletin board, `news` below, and
- * every open /_/events stream, each on its own thread, wakes and sends it to its browser
- * as a Server-Sent Event. Every HTML page the server sends carries a small script
- * (common/response.c puts it in) that listens to that stream: it swaps a changed
+ * moment (a trailing debounce). The event goes to every open /_/events stream, each
+ * on its own thread, and on to its browser as a Server-Sent Event (live.c). Every HTML
+ * page the server sends carries a small script (live.js, put in by live.c through the
+ * core's extension point, srv->ext) that listens to that stream: it swaps a changed
  * stylesheet in place and reloads the page for anything else.
  *
  * Why on 04's threads and not on 02's event loop: a stream is a loop that waits for news
@@ -14,11 +14,8 @@
  * state in the state machine, and the watcher one more descriptor in the loop. The
  * server is 04's own code (threads_main()); this file only adds to it.
  *
- * What the threads share here, and what guards it:
- *   - `news` (the latest event and its number): news.lock;
- *   - the options below: written while parsing the command line, before any thread;
- *   - everything else belongs to the watcher thread alone. */
-#include <errno.h>
+ * What the threads share here: the options below, written while parsing the command
+ * line, before any thread; everything else in this file belongs to the watcher thread. */
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -30,6 +27,8 @@
 
 #include "buf.h"
 #include "conn.h"
+#include "die.h"
+#include "live.h"
 #include "log.h"
 #include "options.h"
 #include "server.h"
@@ -37,97 +36,42 @@
 #include "threads.h"
 #include "watch.h"
 
-enum { BURST_PATHS = 16, EVENT_MAX = 8192 };
+enum { BURST_PATHS = 16 };
 
 #ifdef __linux__
-static enum watch_kind kind = WATCH_INOTIFY;
+static int kind = WATCH_INOTIFY;	/* --watch */
 #else
-static enum watch_kind kind = WATCH_POLL;
+static int kind = WATCH_POLL;
 #endif
 static int interval_ms = 1000;	/* --interval: polling only */
 static int debounce_ms = 100;	/* --debounce: the quiet time that ends a burst */
 static int heartbeat_s = 15;	/* --heartbeat: a comment on idle streams this often */
-static int watching = 1;	/* --no-watch: serve exactly like 04 */
+static int no_watch;		/* --no-watch: serve exactly like 04 */
 
-/* The bulletin board: the watcher writes, the streams read. */
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t changed;	/* broadcast when seq moves on, and when stopping */
-	unsigned long seq;	/* events so far */
-	char event[EVENT_MAX];	/* the latest, ready to send */
-} news = { .lock = PTHREAD_MUTEX_INITIALIZER, .changed = PTHREAD_COND_INITIALIZER };
+static const char *const kinds[] = { [WATCH_POLL] = "poll", [WATCH_INOTIFY] = "inotify", NULL };
+static const struct stage_option options[] = {
+	{ .name = "watch", .value = &kind, .words = kinds,
+	  .usage = "      --watch KIND      how to notice changes: inotify (Linux, the default there)\n"
+		   "                        or poll (a stat() scan every --interval; anywhere)\n" },
+	{ .name = "interval", .value = &interval_ms, .min = 1, .max = 3600 * 1000,
+	  .usage = "      --interval MS     polling: time between two scans (default 1000)\n" },
+	{ .name = "debounce", .value = &debounce_ms, .min = 1, .max = 3600 * 1000,
+	  .usage = "      --debounce MS     a burst of changes ends after MS quiet (default 100)\n" },
+	{ .name = "heartbeat", .value = &heartbeat_s, .min = 1, .max = 3600,
+	  .usage = "      --heartbeat SECS  an idle event stream gets a comment this often (default 15)\n" },
+	{ .name = "no-watch", .value = &no_watch, .flag = true,
+	  .usage = "      --no-watch        no watching, no live reload: serve exactly like 04-threads\n" },
+	{ 0 }
+};
 
 static struct watch *watch;
 static pthread_t watcher_tid;
-static char server_id[64];	/* changes when the server restarts: pages then reload */
 
 /* The changes of one burst, as they come in (64 KiB, on the watcher's stack: it is
  * made with the default stack size, not with the connection threads' small one). */
 struct burst {
 	char paths[BURST_PATHS][PATH_MAX];
 	int count;		/* different paths seen, also beyond BURST_PATHS */
-};
-
-static void stream(struct server *srv, int fd);
-
-extern const char live_script[];
-static const struct live live = {
-	.snippet = "<script src=\"/_/live.js\"></script>",
-	.script = live_script,
-	.stream = stream,
-};
-
-/* ---------------------------------------------------------------- options */
-
-static int on_option(int opt, const char *arg, void *ctx)
-{
-	char *end = NULL;
-	long n = arg ? strtol(arg, &end, 10) : 0;
-
-	(void)ctx;
-	switch (opt) {
-	case 300:
-		if (strcmp(arg, "poll") == 0)
-			kind = WATCH_POLL;
-		else if (strcmp(arg, "inotify") == 0)
-			kind = WATCH_INOTIFY;
-		else
-			return -1;
-		return 0;
-	case 304:
-		watching = 0;
-		return 0;
-	}
-	if (!end || *end || end == arg || n < 1 || n > 3600 * 1000)
-		return -1;
-	if (opt == 301)
-		interval_ms = (int)n;
-	else if (opt == 302)
-		debounce_ms = (int)n;
-	else if (opt == 303 && n <= 3600)
-		heartbeat_s = (int)n;
-	else
-		return -1;
-	return 0;
-}
-
-static const struct option longopts[] = {
-	{ "watch", required_argument, NULL, 300 },
-	{ "interval", required_argument, NULL, 301 },
-	{ "debounce", required_argument, NULL, 302 },
-	{ "heartbeat", required_argument, NULL, 303 },
-	{ "no-watch", no_argument, NULL, 304 },
-	{ 0 }
-};
-static const struct stage_options watch_opts = {
-	.longopts = longopts,
-	.usage = "      --watch KIND      how to notice changes: inotify (Linux, the default there)\n"
-		 "                        or poll (a stat() scan every --interval; anywhere)\n"
-		 "      --interval MS     polling: time between two scans (default 1000)\n"
-		 "      --debounce MS     a burst of changes ends after MS quiet (default 100)\n"
-		 "      --heartbeat SECS  an idle event stream gets a comment this often (default 15)\n"
-		 "      --no-watch        no watching, no live reload: serve exactly like 04-threads\n",
-	.handle = on_option,
 };
 
 /* ---------------------------------------------------------------- the watcher */
@@ -209,7 +153,7 @@ static void drop_temporaries(struct server *srv, struct burst *b)
 	b->count = kept;
 }
 
-/* Put the burst on the board as one event, and wake every stream. The event on the wire:
+/* Post the burst as one event, to go out on every stream. The event on the wire:
  *   id: 7
  *   event: change
  *   data: {"path":"/css/site.css","paths":["/css/site.css"],"css":true}
@@ -228,7 +172,7 @@ static void publish(struct server *srv, const struct burst *b, unsigned long seq
 		json_string(&e, b->paths[i]);
 	}
 	buf_printf(&e, "],\"css\":%s}\n\n", css ? "true" : "false");
-	if (e.failed || e.len >= sizeof news.event) {	/* long names: say "/", pages reload */
+	if (e.failed || e.len >= LIVE_EVENT_MAX) {	/* long names: say "/", pages reload */
 		css = false;
 		buf_free(&e);
 		buf_init(&e);
@@ -238,14 +182,8 @@ static void publish(struct server *srv, const struct burst *b, unsigned long seq
 	if (!srv->quiet)
 		fprintf(stderr, "live: %s%s changed%s: event %lu\n", b->paths[0],
 			b->count > 1 ? " and others" : "", css ? " (stylesheet)" : "", seq);
-
-	pthread_mutex_lock(&news.lock);
-	if (!e.failed && e.len < sizeof news.event) {
-		memcpy(news.event, e.data, e.len + 1);
-		news.seq = seq;
-		pthread_cond_broadcast(&news.changed);
-	}
-	pthread_mutex_unlock(&news.lock);
+	if (!e.failed)
+		live_post(e.data);
 	buf_free(&e);
 }
 
@@ -280,82 +218,20 @@ static void *watcher(void *arg)
 }
 /* end watcher */
 
-/* ---------------------------------------------------------------- the streams */
-
-/* Write all of it; false when the client is gone, or took nothing for `timeout`
- * seconds (each write waits SOCK_SEND_SLICE_MS at most: SO_SNDTIMEO). */
-static bool write_all(int fd, const char *p, size_t n, int timeout)
-{
-	long long last = conn_clock_ms();
-
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && (errno == EINTR ||
-			      ((errno == EAGAIN || errno == EWOULDBLOCK) &&
-			       conn_clock_ms() - last < timeout * 1000LL)))
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-		last = conn_clock_ms();
-	}
-	return true;
-}
-
-/* /_/events, on the connection's own thread, after the header went out: say hello, then
- * send each new event, and a comment line when there was none for a while (so that
- * proxies and browsers keep an idle stream open, and so that we notice a client that
- * left: writing to it fails). Ends when the client is gone or the server stops. */
-/* begin stream */
-static void stream(struct server *srv, int fd)
-{
-	char out[EVENT_MAX];
-	unsigned long seen;
-
-	pthread_mutex_lock(&news.lock);
-	seen = news.seq;
-	pthread_mutex_unlock(&news.lock);
-	int n = snprintf(out, sizeof out, "retry: 1000\nevent: hello\ndata: {\"server\":\"%s\"}\n\n",
-			 server_id);
-	while (write_all(fd, out, (size_t)n, srv->timeout)) {
-		struct timespec until;
-		int rc = 0;
-
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += heartbeat_s;
-		pthread_mutex_lock(&news.lock);
-		while (news.seq == seen && !sock_stopping() && rc != ETIMEDOUT)
-			rc = pthread_cond_timedwait(&news.changed, &news.lock, &until);
-		if (sock_stopping()) {
-			pthread_mutex_unlock(&news.lock);
-			break;
-		}
-		if (news.seq != seen) {
-			n = snprintf(out, sizeof out, "%s", news.event);
-			seen = news.seq;
-		} else {
-			n = snprintf(out, sizeof out, ": heartbeat\n\n");
-		}
-		pthread_mutex_unlock(&news.lock);
-	}
-}
-/* end stream */
-
 /* ---------------------------------------------------------------- start and stop */
 
+/* Listening, before the first client: start the watcher and live reload. */
 static void started(struct server *srv)
 {
 	char err[512];
 
-	if (!watching)
+	if (no_watch)
 		return;
-	snprintf(server_id, sizeof server_id, "%lld-%ld", (long long)time(NULL), (long)getpid());
 	if (!(watch = watch_open(srv->root, kind, interval_ms, err, sizeof err)))
 		die(1, "%s", err);
 	if (pthread_create(&watcher_tid, NULL, watcher, srv) != 0)
 		die(1, "cannot start the watcher thread");
-	srv->live = &live;	/* from now on pages carry the script, /_/events streams */
+	live_start(srv, heartbeat_s);
 	if (!srv->quiet)
 		fprintf(stderr, "live reload: watching %s with %s%s\n", srv->root,
 			kind == WATCH_INOTIFY ? "inotify" : "polling",
@@ -366,11 +242,10 @@ static void started(struct server *srv)
 static void stopping(struct server *srv)
 {
 	(void)srv;
-	pthread_mutex_lock(&news.lock);
-	pthread_cond_broadcast(&news.changed);
-	pthread_mutex_unlock(&news.lock);
+	live_wake();
 }
 
+/* Every connection thread has ended: end the watcher too. */
 static void finished(struct server *srv)
 {
 	(void)srv;
@@ -384,7 +259,7 @@ int main(int argc, char **argv)
 {
 	struct server srv = { .stage = "05-watch" };
 	static const struct threads_extra extra = {
-		.options = &watch_opts, .started = started, .stopping = stopping, .finished = finished,
+		.options = options, .started = started, .stopping = stopping, .finished = finished,
 	};
 
 	return threads_main(&srv, argc, argv, &extra);

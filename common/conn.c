@@ -8,6 +8,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "send.h"
 #include "sock.h"
 
 /* A connection that has received nothing yet. */
@@ -256,14 +257,14 @@ static bool read_more(struct conn *c, long long deadline, bool *timed_out)
  * (sock_tune); the client is given up when no byte at all has gone out for the
  * timeout. A client that reads a byte now and then keeps its connection only as long
  * as the kernel finds room for more, which a trickle does not make. */
-static bool send_response(struct server *srv, int fd, struct response *r)
+static bool send_all(struct server *srv, int fd, struct response *r)
 {
 	long long last = conn_clock_ms(), before = r->body_sent + (long long)r->sent;
 
 	for (;;) {
-		int st = resp_send(fd, r);
-		if (st != 0)
-			return st == 1;
+		enum send_result res = send_some(fd, r);
+		if (res != SEND_AGAIN)
+			return res == SEND_DONE;
 		long long now = conn_clock_ms(), done = r->body_sent + (long long)r->sent;
 		if (done != before)
 			last = now - SOCK_SEND_SLICE_MS;	/* its last byte went before the wait */
@@ -297,11 +298,11 @@ void serve_connection(struct server *srv, int fd, const struct sockaddr *sa, soc
 			conn_fail(srv, c, S_REQUEST_TIMEOUT);
 		else if (!c->res.head.len)
 			break;	/* closed, idle too long, or stopping: nothing to answer */
-		bool sent = send_response(srv, fd, &c->res);
+		bool sent = send_all(srv, fd, &c->res);
 		bool stream = sent && c->res.stream && c->req.method == M_GET;
 		keep = conn_done(srv, c, sent) && !sock_stopping();
-		if (stream)	/* 05's /_/events: the stream goes on until the client leaves */
-			srv->live->stream(srv, fd);
+		if (stream)	/* the stage's stream (srv->ext) goes on until it ends */
+			srv->ext->stream(srv, fd);
 	}
 	/* end keep-alive-loop */
 	if (c->linger)

@@ -4,7 +4,7 @@
  *   conn_space()  where to put the next bytes read from the socket;
  *   conn_parse()  after bytes arrived: is there a whole request? then the response
  *                 is prepared in c->res;
- *   resp_send()   send it (all at once, or piece by piece);
+ *   send_some()   send it (all at once, or piece by piece: send.h);
  *   conn_done()   log it and drop the request's bytes; keep the connection or not. */
 #ifndef CONN_H
 #define CONN_H

@@ -1,5 +1,6 @@
-/* file: MIME types, HTTP dates, entity tags, ranges and directory listings. */
+/* file: MIME types, HTTP dates, entity tags, ranges, reading, directory listings. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,27 @@
 
 #include "file.h"
 #include "path.h"
+
+/* Append len bytes of the file, from offset `from`, to out: 0, or -1 when they cannot
+ * be read (an error, the file shrank under us, or out of memory). */
+int file_read(int fd, off_t from, size_t len, struct buf *out)
+{
+	char *dst = buf_reserve(out, len);
+	size_t got = 0;
+
+	if (!dst)
+		return -1;
+	while (got < len) {
+		ssize_t n = pread(fd, dst + got, len - got, from + (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+	}
+	out->len += got;
+	return 0;
+}
 
 /* The MIME table: extension, type. Text types say their charset. */
 static const struct {

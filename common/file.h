@@ -1,4 +1,4 @@
-/* file: what a file's response needs: its type, dates, entity tag, byte range,
+/* file: what a file's response needs: its bytes, type, dates, entity tag, byte range,
  * and the HTML listing of a directory. */
 #ifndef FILE_H
 #define FILE_H
@@ -16,6 +16,7 @@ enum { FILE_DATE_LEN = 30, FILE_ETAG_LEN = 64 };
 /* What file_range() found in a Range header. */
 enum range_result { RANGE_NONE, RANGE_OK, RANGE_UNSATISFIABLE };
 
+int file_read(int fd, off_t from, size_t len, struct buf *out);
 const char *file_mime(const char *path);
 void file_date(time_t t, char out[FILE_DATE_LEN]);
 bool file_parse_date(struct slice s, time_t *t);

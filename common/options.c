@@ -1,15 +1,13 @@
-/* options: parse the shared command line with getopt_long; start-up errors die here. */
+/* options: parse the shared command line and the stage's options with getopt_long.
+ * Nothing here exits: opt_parse() says what to do, and server_start() does it. */
 #include <errno.h>
-#include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sys/stat.h>
-
 #include "options.h"
-#include "path.h"
 
 #define VERSION "0.1.0"
 
@@ -26,7 +24,11 @@ static const char usage_text[] =
 	"  -h, --help          this help\n"
 	"      --version       print the version\n";
 
-static const struct option shared_longopts[] = {
+/* What getopt_long() returns for the options that have no letter: --version, then the
+ * stage's options, numbered in order from OPT_STAGE. */
+enum { OPT_VERSION = 256, OPT_STAGE };
+
+static const struct option shared_options[] = {
 	{ "port", required_argument, NULL, 'p' },
 	{ "bind", required_argument, NULL, 'b' },
 	{ "root", required_argument, NULL, 'r' },
@@ -35,132 +37,141 @@ static const struct option shared_longopts[] = {
 	{ "timeout", required_argument, NULL, 't' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	{ "version", no_argument, NULL, OPT_VERSION },
 };
-enum { N_SHARED = sizeof shared_longopts / sizeof *shared_longopts, N_EXTRA_MAX = 16 };
+enum { N_SHARED = sizeof shared_options / sizeof *shared_options, N_STAGE_MAX = 16 };
 
-/* Print "server: message" (and the errno text when fmt ends with ':') and exit. */
-void die(int status, const char *fmt, ...)
+/* The stage's options in one list (its own, then those of a stage built on it), and
+ * the table getopt_long() reads: the shared options, then the stage's. */
+struct options {
+	const struct stage_option *stage[N_STAGE_MAX];
+	int n;
+	struct option table[N_SHARED + N_STAGE_MAX + 1];
+};
+
+/* Say what is wrong in err; returns OPT_USAGE, for `return usage_error(...)`. */
+static enum opt_result usage_error(char err[OPT_ERR_MAX], const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static enum opt_result usage_error(char err[OPT_ERR_MAX], const char *fmt, ...)
 {
-	int err = errno;
-	char msg[512], errbuf[128];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(err, OPT_ERR_MAX, fmt, ap);
 	va_end(ap);
-	size_t n = strlen(msg);
-	if (n && msg[n - 1] == ':') {
-		if (strerror_r(err, errbuf, sizeof errbuf) != 0)
-			snprintf(errbuf, sizeof errbuf, "error %d", err);
-		fprintf(stderr, "server: %s %s\n", msg, errbuf);
-	} else {
-		fprintf(stderr, "server: %s\n", msg);
-	}
-	exit(status);
+	return OPT_USAGE;
 }
 
-/* A whole number in [min, max], or -1. */
-static long parse_number(const char *s, long min, long max)
+bool opt_number(const char *s, long min, long max, long *out)
 {
 	char *end;
+
 	errno = 0;
 	long v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > max)
-		return -1;
-	return v;
+		return false;
+	*out = v;
+	return true;
 }
 
-static void usage(const char *prog, const struct stage_options *extra, FILE *to)
+/* Add a stage's table to the list and to getopt_long()'s table. */
+static void add_stage(struct options *o, const struct stage_option *list)
 {
-	fprintf(to, usage_text, prog);
-	for (; extra; extra = extra->more)
-		if (extra->usage)
-			fputs(extra->usage, to);
-}
-
-/* Join the shared options and the stage's into one table for getopt_long. */
-static void build_table(struct option *all, const struct stage_options *extra)
-{
-	size_t n = 0;
-
-	memcpy(all, shared_longopts, sizeof shared_longopts);
-	n = N_SHARED;
-	for (; extra; extra = extra->more)
-		for (const struct option *o = extra->longopts; o && o->name; o++)
-			if (n < N_SHARED + N_EXTRA_MAX)
-				all[n++] = *o;
-	memset(&all[n], 0, sizeof all[n]);
-}
-
-/* Give a stage's option to whichever table of the chain has it: 0 if it took it. */
-static int handle_extra(int c, const char *arg, const struct stage_options *extra)
-{
-	for (; extra; extra = extra->more)
-		for (const struct option *o = extra->longopts; o && o->name; o++)
-			if (o->val == c)
-				return extra->handle(c, arg, extra->ctx);
-	return -1;
-}
-
-/* Set defaults, then apply the command line. Usage errors exit 2. */
-static void parse_args(struct server *srv, int argc, char **argv, const struct stage_options *extra)
-{
-	struct option all[N_SHARED + N_EXTRA_MAX + 1];
-	int c, which = -1;
-
-	build_table(all, extra);
-	opterr = 0;	/* we say what is wrong ourselves, in one line */
-	while ((c = getopt_long(argc, argv, ":p:b:r:l:e:t:qh", all, &which)) != -1) {
-		switch (c) {
-		case 'p': srv->port = optarg; break;
-		case 'b': srv->bind = optarg; break;
-		case 'r': srv->root_arg = optarg; break;
-		case 'l': srv->log_path = optarg; break;
-		case 'e': srv->errors_dir = optarg; break;
-		case 'q': srv->quiet = true; break;
-		case 't':
-			if ((srv->timeout = (int)parse_number(optarg, 1, 86400)) < 0)
-				die(2, "bad timeout '%s': give whole seconds, 1 to 86400", optarg);
-			break;
-		case 'h': usage(argv[0], extra, stdout); exit(0);
-		case 'V': printf("staged-httpd %s (%s)\n", VERSION, srv->stage); exit(0);
-		case ':': die(2, "option '%s' needs a value (see --help)", argv[optind - 1]);
-		case '?':
-			if (optopt)
-				die(2, "unknown option '-%c' (see --help)", optopt);
-			die(2, "unknown option '%s' (see --help)", argv[optind - 1]);
-		default:
-			if (c >= 256 && handle_extra(c, optarg, extra) == 0)
-				break;
-			die(2, "bad value '%s' for option '--%s' (see --help)", optarg ? optarg : "",
-			    which >= 0 ? all[which].name : "?");
-		}
+	for (; list && list->name && o->n < N_STAGE_MAX; list++, o->n++) {
+		o->stage[o->n] = list;
+		o->table[N_SHARED + o->n] = (struct option){
+			list->name, list->flag ? no_argument : required_argument, NULL, OPT_STAGE + o->n,
+		};
 	}
-	if (optind < argc)
-		srv->port = argv[optind++];
-	if (optind < argc)
-		die(2, "unexpected argument '%s' (see --help)", argv[optind]);
-	if (parse_number(srv->port, 0, 65535) < 0)
-		die(2, "bad port '%s': give a number from 0 to 65535", srv->port);
 }
 
-/* Parse the command line into srv and check the document root. */
-void opt_parse(struct server *srv, int argc, char **argv, const struct stage_options *extra)
+/* The usage: the shared options, then the stage's. */
+static void usage(const char *prog, const struct options *o)
 {
+	printf(usage_text, prog);
+	for (int i = 0; i < o->n; i++)
+		fputs(o->stage[i]->usage, stdout);
+}
+
+/* Store the value of a stage's option, or say why it is bad. */
+static enum opt_result stage_value(const struct stage_option *so, const char *arg, char err[OPT_ERR_MAX])
+{
+	long n;
+
+	if (so->flag) {
+		*so->value = 1;
+		return OPT_SERVE;
+	}
+	for (int i = 0; so->words && so->words[i]; i++)
+		if (strcmp(arg, so->words[i]) == 0) {
+			*so->value = i;
+			return OPT_SERVE;
+		}
+	if (so->words)
+		return usage_error(err, "bad value '%s' for option '--%s' (see --help)", arg, so->name);
+	if (!opt_number(arg, so->min, so->max, &n))
+		return usage_error(err, "bad value '%s' for option '--%s': give a whole number from "
+				   "%ld to %ld (see --help)", arg, so->name, so->min, so->max);
+	*so->value = (int)n;
+	return OPT_SERVE;
+}
+
+/* One option that getopt_long() returned (c), with its value in optarg. */
+static enum opt_result one_option(struct server *srv, int c, char **argv, const struct options *o,
+				  char err[OPT_ERR_MAX])
+{
+	long n;
+
+	switch (c) {
+	case 'p': srv->port = optarg; break;
+	case 'b': srv->bind = optarg; break;
+	case 'r': srv->root_arg = optarg; break;
+	case 'l': srv->log_path = optarg; break;
+	case 'e': srv->errors_dir = optarg; break;
+	case 'q': srv->quiet = true; break;
+	case 't':
+		if (!opt_number(optarg, 1, 86400, &n))
+			return usage_error(err, "bad timeout '%s': give whole seconds, 1 to 86400", optarg);
+		srv->timeout = (int)n;
+		break;
+	case 'h': usage(argv[0], o); return OPT_EXIT;
+	case OPT_VERSION: printf("staged-httpd %s (%s)\n", VERSION, srv->stage); return OPT_EXIT;
+	case ':': return usage_error(err, "option '%s' needs a value (see --help)", argv[optind - 1]);
+	case '?':
+		if (optopt)
+			return usage_error(err, "unknown option '-%c' (see --help)", optopt);
+		return usage_error(err, "unknown option '%s' (see --help)", argv[optind - 1]);
+	default:
+		return stage_value(o->stage[c - OPT_STAGE], optarg, err);
+	}
+	return OPT_SERVE;
+}
+
+enum opt_result opt_parse(struct server *srv, int argc, char **argv, const struct stage_option *own,
+			  const struct stage_option *more, char err[OPT_ERR_MAX])
+{
+	struct options o = { .n = 0 };
+	enum opt_result res = OPT_SERVE;
+	long port;
+	int c;
+
+	memcpy(o.table, shared_options, sizeof shared_options);
+	add_stage(&o, own);
+	add_stage(&o, more);
 	srv->bind = "127.0.0.1";
 	srv->port = "8080";
 	srv->root_arg = "www";
 	srv->timeout = 5;
-	srv->listen_fd = -1;
-	parse_args(srv, argc, argv, extra);
-	if (!path_real(srv->root_arg, srv->root))
-		die(1, "document root '%s' (give an existing directory with -r DIR):", srv->root_arg);
-	struct stat st;
-	if (stat(srv->root, &st) != 0 || !S_ISDIR(st.st_mode))
-		die(1, "document root '%s' is not a directory: give one with -r DIR", srv->root_arg);
-	if ((srv->root_fd = open(srv->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		die(1, "cannot open the document root '%s':", srv->root_arg);
-	if (srv->errors_dir && (stat(srv->errors_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
-		die(1, "error-page directory '%s' is not a directory", srv->errors_dir);
+	opterr = 0;	/* we say what is wrong ourselves, in one line */
+	while (res == OPT_SERVE && (c = getopt_long(argc, argv, ":p:b:r:l:e:t:qh", o.table, NULL)) != -1)
+		res = one_option(srv, c, argv, &o, err);
+	if (res != OPT_SERVE)
+		return res;
+	if (optind < argc)
+		srv->port = argv[optind++];
+	if (optind < argc)
+		return usage_error(err, "unexpected argument '%s' (see --help)", argv[optind]);
+	if (!opt_number(srv->port, 0, 65535, &port))
+		return usage_error(err, "bad port '%s': give a number from 0 to 65535", srv->port);
+	return OPT_SERVE;
 }

@@ -1,5 +1,4 @@
-/* pages: /_/info and /_/history, built in memory for each request; with 05's live
- * reload also /_/live.js and the head of the /_/events stream. */
+/* pages: /_/info and /_/history, built in memory for each request. */
 #include <string.h>
 #include <time.h>
 
@@ -86,23 +85,15 @@ static void history_page(struct server *srv, const char *addr, struct buf *b)
 	page_end(b);
 }
 
-/* Serve a path under /_/, or 404. */
+/* The built-in page at path, as HTML in body; S_NOT_FOUND if there is none. */
 enum status pages_serve(struct server *srv, const struct request *req, const char *addr,
-			const char *path, struct response *r)
+			const char *path, struct buf *body)
 {
-	resp_html(r);
 	if (strcmp(path, "/_/info") == 0)
-		info_page(srv, req, addr, &r->body);
+		info_page(srv, req, addr, body);
 	else if (strcmp(path, "/_/history") == 0)
-		history_page(srv, addr, &r->body);
-	else if (srv->live && strcmp(path, "/_/live.js") == 0) {
-		r->type = "text/javascript; charset=utf-8";
-		buf_puts(&r->body, srv->live->script);
-	} else if (srv->live && strcmp(path, "/_/events") == 0) {
-		r->type = "text/event-stream";	/* the stream itself follows the header */
-		r->stream = true;		/* (HEAD: the same header, then nothing) */
-	} else
+		history_page(srv, addr, body);
+	else
 		return S_NOT_FOUND;
-	buf_puts(&r->extra, "Cache-Control: no-store\r\n");
 	return S_OK;
 }

@@ -3,10 +3,10 @@
 #define PAGES_H
 
 #include "http.h"
-#include "response.h"
+#include "buf.h"
 #include "server.h"
 
 enum status pages_serve(struct server *srv, const struct request *req, const char *addr,
-			const char *path, struct response *r);
+			const char *path, struct buf *body);
 
 #endif

@@ -1,10 +1,8 @@
-/* response: decide the answer to one request, then send it.
+/* response: decide the answer to one request.
  *
  * resp_prepare() writes nothing to the network: it fills a struct the caller owns
  * with the header bytes and a body that is either in memory (pages, listings, errors,
- * small files) or a range of an open file. resp_send() sends as much as the socket
- * takes, so the blocking stages call it once and 02-select calls it again whenever
- * the socket is writable. */
+ * small files) or a range of an open file. Sending it is send.c's job. */
 #ifndef RESPONSE_H
 #define RESPONSE_H
 
@@ -16,8 +14,9 @@
 #include "server.h"
 
 /* Files up to this size are read into memory and sent with the header in one write.
- * With live reload (05), HTML files up to RESP_LIVE_HTML are read in to be injected. */
-enum { RESP_SMALL_FILE = 16 * 1024, RESP_LIVE_HTML = 8 * 1024 * 1024 };
+ * A stage with an HTML filter (srv->ext) gets HTML files up to RESP_FILTER_MAX in
+ * memory, to change them. */
+enum { RESP_SMALL_FILE = 16 * 1024, RESP_FILTER_MAX = 8 * 1024 * 1024 };
 
 struct response {
 	enum status status;
@@ -29,7 +28,7 @@ struct response {
 	int fd;			/* or a file body: fd, offset, bytes left to send */
 	off_t offset, left;
 	bool close;		/* close the connection after this response */
-	bool stream;		/* 05's /_/events: no length, the stream follows the header */
+	bool stream;		/* the stage's stream follows the header (srv->ext->stream) */
 	size_t sent;		/* progress through head and memory body */
 	long long body_sent;	/* body bytes sent so far, for the log */
 	struct buf chunk;	/* without sendfile: file bytes read but not yet sent */
@@ -41,13 +40,5 @@ void resp_clear(struct response *r);
 void resp_free(struct response *r);
 void resp_prepare(struct server *srv, const struct request *req, enum status parsed,
 		  const char *addr, struct response *r);
-int resp_send(int fd, struct response *r);
-
-/* For pages.c: start a memory body of type text/html. */
-void resp_html(struct response *r);
-
-/* 05's live reload: put snippet into the HTML page in body, before the last </body>,
- * else before the last </head>, else at the end (in response.c: it is used there). */
-void live_inject(struct buf *body, const char *snippet);
 
 #endif

@@ -1,19 +1,48 @@
 /* server: the start-up and shut-down steps every stage shares. */
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "die.h"
 #include "history.h"
 #include "log.h"
 #include "options.h"
+#include "path.h"
 #include "server.h"
 #include "sock.h"
 
+/* The document root as a real path, open; and the error-page directory, checked. */
+static void open_root(struct server *srv)
+{
+	struct stat st;
+
+	if (!path_real(srv->root_arg, srv->root))
+		die(1, "document root '%s' (give an existing directory with -r DIR):", srv->root_arg);
+	if (stat(srv->root, &st) != 0 || !S_ISDIR(st.st_mode))
+		die(1, "document root '%s' is not a directory: give one with -r DIR", srv->root_arg);
+	if ((srv->root_fd = open(srv->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		die(1, "cannot open the document root '%s':", srv->root_arg);
+	if (srv->errors_dir && (stat(srv->errors_dir, &st) != 0 || !S_ISDIR(st.st_mode)))
+		die(1, "error-page directory '%s' is not a directory", srv->errors_dir);
+}
+
 /* Everything before the first accept(): options, shared state, signals, the socket.
  * Any failure here ends the program with a one-line message (exit 1, or 2 for usage). */
-void server_start(struct server *srv, int argc, char **argv, const struct stage_options *extra)
+void server_start(struct server *srv, int argc, char **argv, const struct stage_option *own,
+		  const struct stage_option *more)
 {
-	opt_parse(srv, argc, argv, extra);
+	char err[OPT_ERR_MAX];
+
+	srv->listen_fd = -1;
+	switch (opt_parse(srv, argc, argv, own, more, err)) {
+	case OPT_SERVE: break;
+	case OPT_EXIT: exit(0);
+	case OPT_USAGE: die(2, "%s", err);
+	}
+	open_root(srv);
 	/* Read the time zone once, now: localtime_r() would otherwise load it in every
 	 * forked child (03), one open and a few reads per connection. */
 	tzset();

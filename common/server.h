@@ -11,17 +11,29 @@
 #include <limits.h>
 #include <stdbool.h>
 
+#include "http.h"
+
+struct buf;
 struct history;
 struct access_log;
+struct response;
 struct server;
+struct stage_option;
 
-/* 05-watch's live reload: what the shared code does for it when the stage sets
- * srv->live (the other stages leave it NULL, and none of this happens). */
-struct live {
-	const char *snippet;	/* put into every HTML response, so the page loads... */
-	const char *script;	/* ...this script, served as /_/live.js */
-	/* /_/events: called on the connection once the stream's header is sent; returns
-	 * when the client is gone or the server stops, and the connection closes. */
+/* What a stage may add to the HTTP core, through srv->ext (05-watch does). The other
+ * stages leave srv->ext NULL. Any member may be NULL. */
+struct extension {
+	/* A path under /_/ that is not a built-in page: fill r's type and body (or set
+	 * r->stream) and return S_OK, or return S_NOT_FOUND. */
+	enum status (*page)(struct server *srv, const struct request *req, const char *path,
+			    struct response *r);
+	/* Change an HTML body before it is sent (pages, listings, errors, and HTML files up
+	 * to RESP_FILTER_MAX, which are then read into memory whole and never in ranges). */
+	void (*filter)(struct buf *html);
+	const char *tag;	/* with a filter: marks such a file's ETag, "...-TAG" */
+	const char *headers;	/* header lines for every file response, or NULL */
+	/* After the head of a response with r->stream is sent (GET only): the stream goes
+	 * on, on this connection, until the function returns; then the connection closes. */
 	void (*stream)(struct server *srv, int fd);
 };
 
@@ -40,12 +52,13 @@ struct server {
 	int listen_fd;
 	struct history *history;
 	struct access_log *log;
-	const struct live *live;	/* 05-watch only, else NULL */
+	const struct extension *ext;	/* a stage's additions, or NULL */
 };
 
-struct stage_options;
-
-void server_start(struct server *srv, int argc, char **argv, const struct stage_options *extra);
+/* Start-up: options (the stage's own, and `more` for a stage built on it), shared
+ * state, signals, the listening socket. Any failure ends the program (die()). */
+void server_start(struct server *srv, int argc, char **argv, const struct stage_option *own,
+		  const struct stage_option *more);
 void server_finish(struct server *srv);
 
 #endif

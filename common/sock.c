@@ -16,7 +16,8 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "options.h"
+#include "die.h"
+#include "server.h"
 #include "sock.h"
 
 /* Room for an address, or an address with its port: IPv6's fit with room. */

@@ -359,7 +359,8 @@ after_load() {
   local pid
   pid=$(logged_pid /no-such-file.txt)
   echo "404 served by pid $pid (parent $FILE_SERVER_PID)"
-  [ -n "$pid" ] && [ "$pid" != "$FILE_SERVER_PID" ]
+  [ -n "$pid" ] || { echo "no pid= on the 404's log line"; false; }
+  [ "$pid" != "$FILE_SERVER_PID" ] || { echo "the parent served the 404 itself"; false; }
   kill -0 "$FILE_SERVER_PID"
   still_serving
 }

@@ -13,12 +13,12 @@
 # ThreadSanitizer has to catch it, or the lab's lesson would be false.
 #
 # Threads are counted in /proc/PID/task. A fresh server has its baseline: the main thread
-# and the signal thread, the other acceptors (--acceptors N: N-1 more, 3 by default), the
-# N pool threads with --pool N, and ThreadSanitizer's own background thread in that
-# build. The file's server (-t 2, a thread per connection) serves the tests that only
-# make requests; a test that counts threads, or needs other options, starts its own,
-# and teardown() stops it. No test sleeps to synchronise: it waits (bounded) for
-# something it can see, a thread count or a line in a log.
+# (the one that accepts) and the signal thread, the N pool threads with --pool N, and
+# ThreadSanitizer's own background thread in that build. The file's server (-t 2, a
+# thread per connection) serves the tests that only make requests; a test that counts
+# threads, or needs other options, starts its own, and teardown() stops it. No test
+# sleeps to synchronise: it waits (bounded) for something it can see, a thread count or
+# a line in a log.
 
 # bats file_tags=stage:04-threads
 
@@ -82,14 +82,14 @@ tasks_are() { [ "$(tasks "$1")" -eq "$2" ]; }
 # has exactly its baseline of threads; sets BASE to that number, and BASE_FDS and
 # BASE_SOCKETS to its descriptors and sockets then.
 own_server() {
-  local pool=0 acceptors=4 prev='' arg
+  local pool=0 prev='' arg
   for arg; do
     [ "$prev" != --pool ] || pool=$arg
-    [ "$prev" != --acceptors ] || acceptors=$arg
     prev=$arg
   done
   start_server "$@"
-  BASE=$((1 + acceptors + pool + RUNTIME_THREADS))
+  # The main thread (it accepts), the signal thread, the pool, the sanitizer's own.
+  BASE=$((1 + 1 + pool + RUNTIME_THREADS))
   wait_until 5 tasks_are "$SERVER_PID" "$BASE" ||
     { echo "a fresh server: $(tasks "$SERVER_PID") threads, expected $BASE"; return 1; }
   BASE_FDS=$(fd_count "$SERVER_PID") BASE_SOCKETS=$(sockets "$SERVER_PID")
@@ -254,7 +254,7 @@ load_4x50x20() {
 @test "a thread per connection: 4 x 50 connections x 20 requests all answered, then the threads are gone" {
   own_server -q -t 2 -r "$DOCROOT"
   load_4x50x20
-  # Each thread ended with its connection: back to the acceptors and the signal thread.
+  # Each thread ended with its connection: back to the main and signal threads.
   wait_until 10 tasks_are "$SERVER_PID" "$BASE" ||
     { echo "$(tasks "$SERVER_PID") threads, baseline $BASE"; false; }
   stopped_by_term 5000
@@ -303,27 +303,11 @@ load_4x50x20() {
   expect_threads_line "$conns" 3
 }
 
-# bats test_tags=stage:04-threads,load
-@test "--acceptors 1 and --acceptors 16: the same 4 x 50 x 20 load is all answered, then the threads are gone" {
-  local n
-  for n in 1 16; do
-    own_server -q -t 2 -r "$DOCROOT" --acceptors "$n"
-    load_4x50x20
-    wait_until 10 tasks_are "$SERVER_PID" "$BASE" ||
-      { echo "--acceptors $n: $(tasks "$SERVER_PID") threads, baseline $BASE"; false; }
-    stopped_by_term 5000
-    expect_threads_line 200 "$(peak_threads)"
-    grep -a -q -E '^summary: 4000 requests,' "$SERVER_DIR/stdout"
-  done
-}
-
 # ---------------------------------------------------------------- the thread cap
 
 # bats test_tags=stage:04-threads,cap
 @test "--max-threads 3: a flood of idle connections reaches the thread cap and the server keeps answering as connections time out" {
-  # Eight acceptors for three places: each takes a place before it accepts, so however
-  # they race, no more than three connections get in.
-  own_server -q -t 1 -r "$DOCROOT" --max-threads 3 --acceptors 8
+  own_server -q -t 1 -r "$DOCROOT" --max-threads 3
   local start cap=$((BASE + 3))
   start=$(now_ms)
   # Six connections that send nothing: three get a thread, three wait in the listen
@@ -521,7 +505,7 @@ history_from_other_threads() {
 @test "bad thread options (--max-threads 0, --pool abc, --stack-size 1, ...) exit 2 with one line naming the option" {
   local args name value
   for args in '--max-threads 0' '--max-threads abc' '--pool abc' '--pool -1' '--pool 4097' \
-    '--stack-size 1' '--stack-size=1' '--acceptors 0' '--acceptors 65' '--acceptors=x'; do
+    '--stack-size 1' '--stack-size=1'; do
     name=${args%%[ =]*} value=${args##*[ =]}
     # shellcheck disable=SC2086 # an option and its value
     run --separate-stderr timeout 5 "$SERVER" -p 0 $args
@@ -567,7 +551,7 @@ race_reported() {
   for round in 1 2 3 4 5; do
     run -0 timeout 60 "$CLIENT" --json --timeout=30 --max-clients=4 --max-conns=50 "${URL}file.txt" 3>&-
     expect_json "$output" failed 0
-    race_reported && break
+    if race_reported; then break; fi
   done
   echo "after $round rounds of load:"
   stop_racy

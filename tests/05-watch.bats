@@ -138,8 +138,11 @@ open_stream() {
   in_background "$1" curl -sS -N --noproxy '*' --max-time 60 "${URL}_/events"
   until grep -q -x 'event: hello' "$(stream_file "$1")"; do
     if [ "$(now_ms)" -ge "$limit" ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
-      kill -0 "$SERVER_PID" 2>/dev/null && echo "no hello on stream $1 within 15 s:" ||
+      if kill -0 "$SERVER_PID" 2>/dev/null; then
+        echo "no hello on stream $1 within 15 s:"
+      else
         echo "no hello on stream $1: the server has died"
+      fi
       cat "$(stream_file "$1")"
       return 1
     fi
@@ -502,8 +505,14 @@ fifty_streams() {
   wait_until 15 every_stream_has "$n" '^data: \{"path"' ||
     { echo "$(streams_with '^data: \{"path"') of $n streams got the event"; false; }
   # Each stream: one event, id 1, the same data as ev's.
-  grep -c -x 'event: change' "$BATS_TEST_TMPDIR"/s[0-9]*.out | grep -v ':1$' && { echo "^ not one event each"; false; }
-  grep -L -x 'id: 1' "$BATS_TEST_TMPDIR"/s[0-9]*.out | grep . && { echo "^ lack id: 1"; false; }
+  if grep -c -x 'event: change' "$BATS_TEST_TMPDIR"/s[0-9]*.out | grep -v ':1$'; then
+    echo "^ not one event each"
+    false
+  fi
+  if grep -L -x 'id: 1' "$BATS_TEST_TMPDIR"/s[0-9]*.out | grep .; then
+    echo "^ lack id: 1"
+    false
+  fi
   same=$(grep -h -x -F "data: $(event_data ev 1)" "$BATS_TEST_TMPDIR"/s[0-9]*.out | wc -l)
   [ "$same" -eq "$n" ] || { echo "$same streams got ev's data"; false; }
   quick_get

@@ -61,13 +61,16 @@ while True:
 start_canned() {
   local dir=$BATS_FILE_TMPDIR/canned port=
   command -v python3 >/dev/null || return 0
-  mkdir -p "$dir" && mkfifo "$dir/out"
+  mkdir -p "$dir"
+  mkfifo "$dir/out"
   python3 -c "$CANNED_SERVER" >"$dir/out" 2>"$dir/err" 3>&- &
   CANNED_PID=$!
   exec 5<"$dir/out"
   IFS= read -r -t 10 -u 5 port || true
   exec 5<&-
-  [ -n "$port" ] && CANNED_URL=http://127.0.0.1:$port
+  if [ -n "$port" ]; then
+    CANNED_URL=http://127.0.0.1:$port
+  fi
   export CANNED_PID CANNED_URL
 }
 
@@ -248,7 +251,9 @@ assert j["latency_ms"]["min"] <= j["latency_ms"]["p50"] <= j["latency_ms"]["max"
 }
 
 @test "responses are checked: framing, interim 1xx, truncation, excess bytes, malformed heads" {
-  [ -n "${CANNED_URL:-}" ] || skip "needs python3 for the canned-response server"
+  command -v python3 >/dev/null || skip "needs python3 for the canned-response server"
+  [ -n "${CANNED_URL:-}" ] ||
+    { echo "the canned-response server did not start:"; cat "$BATS_FILE_TMPDIR/canned/err"; false; }
   local path status want
   # path          exit  what the summary must say (2 requests on each)
   while read -r path status want; do

@@ -414,7 +414,7 @@ child_count() {
 socket_count() {
   local f n=0
   for f in /proc/"$1"/fd/*; do
-    [[ $(readlink "$f" 2>/dev/null) == socket:* ]] && n=$((n + 1))
+    if [[ $(readlink "$f" 2>/dev/null) == socket:* ]]; then n=$((n + 1)); fi
   done
   echo "$n"
 }

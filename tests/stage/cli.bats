@@ -50,17 +50,20 @@ launch_bare() {
   echo "started: $SERVER $*; first line: '$BARE_LINE'"
 }
 
-# run_server ARGS...: runs $SERVER with ARGS to completion (5 s cap: a server that starts
-# when it should refuse fails the test with status 124) into $status, $output, $stderr.
+# run_server STATUS ARGS...: runs $SERVER with ARGS to completion (5 s cap: a server that
+# starts when it should refuse fails the test with status 124) into $status, $output,
+# $stderr, and fails unless it exited with STATUS.
 run_server() {
+  local want=$1
+  shift
   run --separate-stderr timeout 5 "$SERVER" "$@"
   printf 'ran: %s %s\nstatus %s\nstdout: %s\nstderr: %s\n' "$SERVER" "$*" "$status" "$output" "$stderr"
+  [ "$status" -eq "$want" ] || { echo "expected exit $want, got $status"; return 1; }
 }
 
 # A usage error: exit 2 and exactly one line on stderr.
 expect_usage_error() {
-  run_server "$@"
-  [ "$status" -eq 2 ] || { echo "expected exit 2, got $status"; return 1; }
+  run_server 2 "$@"
   [ "${#stderr_lines[@]}" -eq 1 ] || { echo "expected one line on stderr, got ${#stderr_lines[@]}"; return 1; }
 }
 
@@ -109,7 +112,7 @@ expect_usage_error() {
   grep -q ' lo$' /proc/net/if_inet6 2>/dev/null || skip "no IPv6 on the loopback here"
   start_server -q -t 2 -r "$DOCROOT" -b ::1
   [[ $URL == http://\[::1\]:* ]] || { echo "URL '$URL'"; false; }
-  run curl -sS --noproxy '*' --max-time 5 -o /dev/null -w '%{http_code}' "${URL}file.txt"
+  run -0 curl -sS --noproxy '*' --max-time 5 -o /dev/null -w '%{http_code}' "${URL}file.txt"
   [ "$output" = 200 ] || { echo "curl: $output"; false; }
 }
 
@@ -117,16 +120,14 @@ expect_usage_error() {
 @test "-h and --help print usage on stdout and exit 0" {
   local opt
   for opt in -h --help; do
-    run_server "$opt"
-    [ "$status" -eq 0 ] || { echo "$opt: exit $status"; false; }
+    run_server 0 "$opt"
     [[ $output == *--port* ]] || { echo "$opt: no --port in the usage"; false; }
   done
 }
 
 # bats test_tags=startup
 @test "--version prints staged-httpd and exits 0" {
-  run_server --version
-  [ "$status" -eq 0 ]
+  run_server 0 --version
   [[ $output == *staged-httpd* ]]
 }
 
@@ -171,22 +172,19 @@ expect_usage_error() {
 
 # bats test_tags=startup,errors
 @test "a missing root exits 1 naming the path" {
-  run_server -p 0 -r "$BATS_FILE_TMPDIR/no-such-root"
-  [ "$status" -eq 1 ]
+  run_server 1 -p 0 -r "$BATS_FILE_TMPDIR/no-such-root"
   [[ $stderr == *"$BATS_FILE_TMPDIR/no-such-root"* ]]
 }
 
 # bats test_tags=startup,errors
 @test "a root that is not a directory exits 1 naming the path" {
-  run_server -p 0 -r "$DOCROOT/file.txt"
-  [ "$status" -eq 1 ]
+  run_server 1 -p 0 -r "$DOCROOT/file.txt"
   [[ $stderr == *"$DOCROOT/file.txt"* ]]
 }
 
 # bats test_tags=startup,errors
 @test "a port already in use exits 1 with a message" {
-  run_server -p "$PORT" -r "$DOCROOT"
-  [ "$status" -eq 1 ]
+  run_server 1 -p "$PORT" -r "$DOCROOT"
   [ -n "$stderr" ]
   still_serving
 }

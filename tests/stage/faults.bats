@@ -174,7 +174,7 @@ children_are() { [ "$(child_count "$1")" -eq "$2" ]; }
 fds_below_limit() {
   local f n=0
   for f in /proc/"$1"/fd/*; do
-    [ "${f##*/}" -lt "$NOFILE" ] 2>/dev/null && n=$((n + 1))
+    if [ "${f##*/}" -lt "$NOFILE" ] 2>/dev/null; then n=$((n + 1)); fi
   done
   echo "$n"
 }
@@ -195,8 +195,8 @@ fit() { echo $(((NOFILE - LOW_FREE - 8) / 2)); }
 # queue_for N: the queue of a pool of N threads: 4 per thread, as far as descriptors go.
 queue_for() {
   local room=$((2 * $(fit) - 2 * $1))
-  [ "$room" -gt $((4 * $1)) ] && room=$((4 * $1))
-  [ "$room" -lt 1 ] && room=1
+  if [ "$room" -gt $((4 * $1)) ]; then room=$((4 * $1)); fi
+  if [ "$room" -lt 1 ]; then room=1; fi
   echo "$room"
 }
 

@@ -1,11 +1,11 @@
-/* Live reload's injection (05): where the script goes in a page, and the input buffer
- * that starts small and grows, which every stage relies on. */
+/* Live reload's injection (05-watch/inject.c): where the script goes in a page; and the
+ * input buffer that starts small and grows, which every stage relies on. */
 #include <netinet/in.h>
 #include <string.h>
 
 #include "check.h"
 #include "conn.h"
-#include "response.h"
+#include "inject.h"
 
 static const struct {
 	const char *name, *page, *want;
@@ -36,7 +36,7 @@ void test_live(void)
 	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
 		buf_reset(&b);
 		buf_puts(&b, cases[i].page);
-		live_inject(&b, "<S>");
+		inject_script(&b, "<S>");
 		check(b.len == strlen(cases[i].want) && memcmp(b.data, cases[i].want, b.len) == 0,
 		      "inject", cases[i].name, "got %.*s", (int)b.len, b.data);
 	}
