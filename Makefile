@@ -47,7 +47,8 @@ $(OUT)/01-iterative/server: $(OBJ)/01-iterative/main.o $(COMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# 02-select: one process, an event loop over non-blocking sockets (select() or poll()).
+# 02-select: one process, an event loop over non-blocking sockets: main.c the loop and
+# each connection's state machine, accept.c new clients, poller.c select() or poll().
 $(OUT)/02-select/server: $(patsubst %.c,$(OBJ)/%.o,$(wildcard 02-select/*.c)) $(COMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -15,45 +15,18 @@
  * only who waits, and where, has changed. */
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <sys/select.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "conn.h"
 #include "die.h"
+#include "loop.h"
 #include "options.h"
 #include "poller.h"
 #include "send.h"
 #include "server.h"
 #include "sock.h"
-
-/* READING a request, SENDING its response, LINGERING before a close (conn_linger()). */
-enum state { READING, SENDING, LINGERING };
-
-/* A connection, and where it is in its life. */
-struct client {
-	struct conn c;
-	enum state state;
-	long long deadline;	/* ms (conn_clock_ms): when the current step gives up */
-};
-
-/* Everything the loop owns. */
-struct loop {
-	struct server srv;
-	struct poller *poller;
-	struct client **clients;	/* by descriptor: clients[fd] */
-	int size;			/* entries in clients: the descriptor limit */
-	int open;			/* connections open now */
-	int max_fd;			/* the highest descriptor with a client, or -1 */
-	int max_open;			/* the most connections at once (sock_max_clients) */
-	bool warned;			/* the FD_SETSIZE explanation was printed */
-	long long resume_at;		/* accepting paused (EMFILE) until then; 0: not paused */
-	long long stop_by;		/* stopping: in-flight responses end by then; 0: running */
-};
 
 static int use_poll;	/* --poll */
 
@@ -64,7 +37,7 @@ static const struct stage_option options[] = {
 };
 
 /* Close a connection and forget it. A paused accept may go on: a descriptor is free. */
-static void drop(struct loop *l, struct client *cl)
+void drop(struct loop *l, struct client *cl)
 {
 	int fd = cl->c.fd;
 
@@ -167,77 +140,6 @@ static void on_deadline(struct loop *l, struct client *cl)
 	if (cl->state == SENDING)	/* the client stopped reading: log what it got */
 		conn_done(&l->srv, &cl->c, false);
 	drop(l, cl);
-}
-
-/* A client select() cannot watch (its descriptor is >= FD_SETSIZE): tell it 503,
- * as far as one non-blocking write goes, and close. */
-static void refuse(struct loop *l, struct client *cl)
-{
-	if (!l->warned)		/* once: each 503 is in the request log anyway */
-		fprintf(stderr, "server: descriptor %d is past FD_SETSIZE (%d), which select() cannot "
-			"watch: such clients get 503 (--poll has no such limit)\n", cl->c.fd, FD_SETSIZE);
-	l->warned = true;
-	conn_fail(&l->srv, &cl->c, S_SERVICE_UNAVAILABLE);
-	conn_done(&l->srv, &cl->c, send_some(cl->c.fd, &cl->c.res) == SEND_DONE);
-	close(cl->c.fd);
-	conn_free(&cl->c);
-	free(cl);
-}
-
-/* Make a client for a new socket: non-blocking, no Nagle delay, waiting to read. */
-static struct client *new_client(struct loop *l, int fd, struct sockaddr_storage *peer, socklen_t len)
-{
-	struct client *cl = malloc(sizeof *cl);
-	int one = 1;
-
-	if (!cl)
-		return NULL;
-	fcntl(fd, F_SETFL, O_NONBLOCK);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	conn_init(&cl->c, fd, (struct sockaddr *)peer, len);
-	cl->state = READING;
-	cl->deadline = conn_clock_ms() + l->srv.timeout * 1000LL;
-	return cl;
-}
-
-/* Stop accepting for 100 ms, or until a connection closes. The listener stays
- * readable while connections wait, so waiting on it now would spin. */
-static void pause_accepting(struct loop *l)
-{
-	poller_del(l->poller, l->srv.listen_fd);
-	l->resume_at = conn_clock_ms() + 100;
-}
-
-/* Take every waiting connection, as many as the descriptors allow. */
-static void accept_all(struct loop *l)
-{
-	for (;;) {
-		if (l->open >= l->max_open) {
-			pause_accepting(l);
-			return;
-		}
-		struct sockaddr_storage peer;
-		socklen_t len = sizeof peer;
-		int fd = accept(l->srv.listen_fd, (struct sockaddr *)&peer, &len);
-		if (fd < 0) {
-			if (errno == EMFILE || errno == ENFILE)
-				pause_accepting(l);	/* something else took descriptors */
-			return;	/* EAGAIN: no one else is waiting */
-		}
-		struct client *cl = fd < l->size ? new_client(l, fd, &peer, len) : NULL;
-		if (!cl) {
-			close(fd);
-			continue;
-		}
-		if (!poller_set(l->poller, fd, WANT_READ)) {
-			refuse(l, cl);
-			continue;
-		}
-		l->clients[fd] = cl;
-		l->open++;
-		if (fd > l->max_fd)
-			l->max_fd = fd;
-	}
 }
 
 /* SIGINT/SIGTERM: stop accepting, close the idle (conn_quiet: a request that came

@@ -42,4 +42,5 @@ void inject_script(struct buf *page, const char *tag)
 	memmove(page->data + at + n, page->data + at, page->len - at);
 	memcpy(page->data + at, tag, n);
 	page->len += n;
+	page->data[page->len] = '\0';	/* buf_reserve() left room for it */
 }

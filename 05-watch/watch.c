@@ -372,6 +372,32 @@ static int notify_wait(struct watch *w, int timeout_ms, int stop_fd, watch_fn *f
 	}
 	return changes;
 }
+
+/* Start inotify on the whole tree: 0, or -1 with a message in err. */
+static int notify_open(struct watch *w, char *err, int errsize)
+{
+	char rel[PATH_MAX] = "";
+
+	if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
+		snprintf(err, (size_t)errsize, "inotify: %s (try --watch=poll)", strerror(errno));
+		return -1;
+	}
+	w->root_wd = -1;
+	watch_tree(w, rel, 0, 0);
+	if (w->root_wd < 0) {
+		snprintf(err, (size_t)errsize, "inotify cannot watch %s (try --watch=poll)", w->root);
+		return -1;
+	}
+	return 0;
+}
+#else
+/* Elsewhere there is no inotify: only polling. */
+static int notify_open(struct watch *w, char *err, int errsize)
+{
+	(void)w;
+	snprintf(err, (size_t)errsize, "inotify is Linux only: use --watch=poll");
+	return -1;
+}
 #endif
 
 /* ---------------------------------------------------------------- the interface */
@@ -386,48 +412,31 @@ struct watch *watch_open(const char *root, enum watch_kind kind, int interval_ms
 		snprintf(err, (size_t)errsize, "out of memory");
 		return NULL;
 	}
+	w->fd = -1;
 	if (strcmp(root, "/") == 0) {	/* /proc, /sys, /dev: no */
 		snprintf(err, (size_t)errsize, "live reload does not watch the whole file system (-r /): "
 			 "serve a smaller directory, or add --no-watch");
-		free(w);
-		return NULL;
+		goto fail;
 	}
 	snprintf(w->root, sizeof w->root, "%s", root);
 	if (stat(root, &st) != 0) {
 		snprintf(err, (size_t)errsize, "cannot watch %s: %s", root, strerror(errno));
-		free(w);
-		return NULL;
+		goto fail;
 	}
 	w->kind = kind;
 	w->dev = st.st_dev;
 	w->ino = st.st_ino;
 	w->interval_ms = interval_ms;
-	w->fd = -1;
 	if (kind == WATCH_POLL) {
 		scan(w, &w->last);	/* what is there now: only later changes count */
 		w->next_scan = now_ms() + interval_ms;
 		return w;
 	}
-#ifdef __linux__
-	char rel[PATH_MAX] = "";
-	if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
-		snprintf(err, (size_t)errsize, "inotify: %s (try --watch=poll)", strerror(errno));
-		free(w);
-		return NULL;
-	}
-	w->root_wd = -1;
-	watch_tree(w, rel, 0, 0);
-	if (w->root_wd < 0) {
-		snprintf(err, (size_t)errsize, "inotify cannot watch %s (try --watch=poll)", root);
-		watch_close(w);
-		return NULL;
-	}
-	return w;
-#else
-	snprintf(err, (size_t)errsize, "inotify is Linux only: use --watch=poll");
-	free(w);
+	if (notify_open(w, err, errsize) == 0)
+		return w;
+fail:
+	watch_close(w);
 	return NULL;
-#endif
 }
 
 int watch_wait(struct watch *w, int timeout_ms, int stop_fd, watch_fn *fn, void *ctx, char *err,

@@ -24,7 +24,9 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 void buf_html(struct buf *b, const char *s, size_t n);	/* HTML-escaped */
 void buf_url(struct buf *b, const char *s, size_t n);	/* percent-encoded path */
 
-/* Short text without printf(), for the request path (buf_cat says why). */
+/* Short text without printf(), for what every request builds: printf() is a large
+ * piece of the C library, and each of its pages costs a child of 03-fork a page fault
+ * the first time it is touched (see buf_cat() in buf.c). */
 enum { NUM_TEXT_LEN = 24 };	/* an unsigned long long in decimal, and the NUL */
 void text_cat(char *out, size_t size, ...);	/* strings, up to a NULL, cut to fit */
 const char *num_text(char out[NUM_TEXT_LEN], unsigned long long n, unsigned base);

@@ -301,20 +301,21 @@ enum status file_listing(int fd, const char *root, int root_fd, const char *urlp
 	struct entry *list = NULL;
 	size_t count = 0;
 	enum status st = S_OK;
-	DIR *d = fdopendir(fd);
+	DIR *d = fdopendir(fd);	/* from now on, closedir() closes fd */
 
 	if (!d) {
 		close(fd);
 		return S_FORBIDDEN;
 	}
-	if (read_entries(d, root, root_fd, urlpath, &list, &count) != 0)
+	if (read_entries(d, root, root_fd, urlpath, &list, &count) != 0) {
 		st = S_INTERNAL_SERVER_ERROR;
-	closedir(d);
-	if (st == S_OK) {
-		if (count > 1)	/* an empty directory has no list: qsort() must not get NULL */
-			qsort(list, count, sizeof *list, by_name);
-		listing_html(urlpath, list, count, out);
+		goto cleanup;
 	}
+	if (count > 1)	/* an empty directory has no list: qsort() must not get NULL */
+		qsort(list, count, sizeof *list, by_name);
+	listing_html(urlpath, list, count, out);
+cleanup:
+	closedir(d);
 	for (size_t i = 0; i < count; i++)
 		free(list[i].name);
 	free(list);

@@ -154,27 +154,32 @@ static enum status serve_dir(struct server *srv, const struct request *req, cons
 	char index[PATH_TARGET_MAX + 16];
 	struct stat sb;
 	enum status st;
+	int page = -1;
 
 	if (path[strlen(path) - 1] != '/') {
-		close(fd);
-		return redirect_to_dir(path, query, r);
+		st = redirect_to_dir(path, query, r);
+		goto cleanup;
 	}
 	/* The index page, if there is one and it is a file (a directory can be called
 	 * index.html too: that one gets listed with the rest). */
 	snprintf(index, sizeof index, "%sindex.html", path);
-	int page = open_stat(srv, index, &sb, &st);
+	page = open_stat(srv, index, &sb, &st);
 	if (page >= 0 && S_ISREG(sb.st_mode)) {
-		close(fd);
-		return serve_file(srv, req, page, &sb, index, r);
+		st = serve_file(srv, req, page, &sb, index, r);
+		page = -1;	/* serve_file() has closed it, or keeps it for the body */
+		goto cleanup;
 	}
+	if (page < 0 && st != S_NOT_FOUND)
+		goto cleanup;	/* 403 (unreadable), 503 (out of descriptors), 500 */
+	r->type = html_type;
+	st = file_listing(fd, srv->root, srv->root_fd, path, &r->body);
+	fd = -1;	/* file_listing() has closed it */
+cleanup:
 	if (page >= 0)
 		close(page);
-	else if (st != S_NOT_FOUND) {
+	if (fd >= 0)
 		close(fd);
-		return st;	/* 403 (unreadable), 503 (out of descriptors), 500 */
-	}
-	r->type = html_type;
-	return file_listing(fd, srv->root, srv->root_fd, path, &r->body);
+	return st;
 }
 
 /* Open a clean path inside the root and serve what is there. */
@@ -249,15 +254,16 @@ void resp_prepare(struct server *srv, const struct request *req, enum status par
 	r->close = parsed != S_OK || !req->keep_alive || sock_stopping() || r->stream;
 	if (st >= 400)
 		head_error_page(srv, st, r);
-	if (r->length < 0) {	/* not a file: the body in memory is the content */
+	if (r->length < 0) {	/* no length yet: the body in memory, filtered, is the content */
 		if (filtered(srv, r->type, (long long)r->body.len))
 			srv->ext->filter(&r->body);
 		r->length = (long long)r->body.len;
 	}
+	bool no_memory = r->body.failed || r->extra.failed;	/* before HEAD drops the body */
 	if (req->method == M_HEAD || st == S_NOT_MODIFIED)
 		buf_reset(&r->body);	/* the same headers, no body */
 	head_build(srv, req, r);
-	if (r->head.failed || r->body.failed || r->extra.failed) {	/* out of memory */
+	if (no_memory || r->head.failed) {
 		resp_clear(r);
 		r->status = S_INTERNAL_SERVER_ERROR;
 		r->close = true;

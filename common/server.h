@@ -30,7 +30,7 @@ struct extension {
 	/* Change an HTML body before it is sent (pages, listings, errors, and HTML files up
 	 * to RESP_FILTER_MAX, which are then read into memory whole and never in ranges). */
 	void (*filter)(struct buf *html);
-	const char *tag;	/* with a filter: marks such a file's ETag, "...-TAG" */
+	const char *tag;	/* with a filter, required: marks such a file's ETag, "...-TAG" */
 	const char *headers;	/* header lines for every file response, or NULL */
 	/* After the head of a response with r->stream is sent (GET only): the stream goes
 	 * on, on this connection, until the function returns; then the connection closes. */
