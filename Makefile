@@ -2,7 +2,8 @@
 #
 #   make            build every stage and the client
 #   make run        serve www/ with the most advanced stage (STAGE=01-iterative ... to pick)
-#   make test       unit tests of common/ and bats end-to-end tests of every stage
+#   make test       unit tests of common/, the lint of the tests and the check of the
+#                   handouts' quotes, and bats end-to-end tests of every stage
 #   make sanitize   the same tests against an ASan+UBSan build (in build/san/)
 #   make tsan       the tests of the threaded stages against a ThreadSanitizer build
 #   make valgrind   every stage under valgrind's memcheck, through a load (tests/valgrind)

@@ -116,6 +116,19 @@ static enum opt_result stage_value(const struct stage_option *so, const char *ar
 	return OPT_SERVE;
 }
 
+/* An option getopt_long() refused: arg is where it stands, for a long option (a short
+ * one may stand inside a cluster, -qx: optopt says which). */
+static enum opt_result bad_option(const char *arg, const struct option *table, char err[OPT_ERR_MAX])
+{
+	if (strncmp(arg, "--", 2) != 0)
+		return usage_error(err, "unknown option '-%c' (see --help)", optopt);
+	size_t n = strcspn(arg + 2, "=");
+	for (const struct option *o = table; arg[2 + n] == '=' && o->name; o++)
+		if (strlen(o->name) == n && strncmp(o->name, arg + 2, n) == 0)
+			return usage_error(err, "option '--%s' takes no value (see --help)", o->name);
+	return usage_error(err, "unknown option '%s' (see --help)", arg);
+}
+
 /* One option that getopt_long() returned (c), with its value in optarg. */
 static enum opt_result one_option(struct server *srv, int c, char **argv, const struct options *o,
 				  char err[OPT_ERR_MAX])
@@ -137,10 +150,7 @@ static enum opt_result one_option(struct server *srv, int c, char **argv, const 
 	case 'h': usage(argv[0], o); return OPT_EXIT;
 	case OPT_VERSION: printf("staged-httpd %s (%s)\n", VERSION, srv->stage); return OPT_EXIT;
 	case ':': return usage_error(err, "option '%s' needs a value (see --help)", argv[optind - 1]);
-	case '?':
-		if (optopt)
-			return usage_error(err, "unknown option '-%c' (see --help)", optopt);
-		return usage_error(err, "unknown option '%s' (see --help)", argv[optind - 1]);
+	case '?': return bad_option(argv[optind - 1], o->table, err);
 	default:
 		return stage_value(o->stage[c - OPT_STAGE], optarg, err);
 	}

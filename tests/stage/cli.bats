@@ -140,6 +140,14 @@ expect_usage_error() {
 }
 
 # bats test_tags=startup,errors
+@test "an option given a value it does not take exits 2 naming the option" {
+  expect_usage_error -p 0 -r "$DOCROOT" --quiet=1
+  [[ $stderr == *"'--quiet' takes no value"* ]] || { echo "expected the option named"; false; }
+  expect_usage_error -p 0 -r "$DOCROOT" --version=x
+  [[ $stderr == *"'--version' takes no value"* ]] || { echo "expected the option named"; false; }
+}
+
+# bats test_tags=startup,errors
 @test "a port that is not a number exits 2" {
   expect_usage_error -p abc -r "$DOCROOT"
 }

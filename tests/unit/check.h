@@ -16,5 +16,6 @@ void test_text(void);
 void test_sock(void);
 void test_live(void);
 void test_history(void);
+void test_options(void);
 
 #endif

@@ -1,4 +1,5 @@
-/* Unit tests of common/: runs every suite, prints failures, then the totals. */
+/* Unit tests of common/ (and of 05-watch's inject.c): runs every suite, prints
+ * failures, then the totals. */
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -34,6 +35,7 @@ int main(void)
 	test_sock();
 	test_live();
 	test_history();
+	test_options();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }
