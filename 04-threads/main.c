@@ -70,7 +70,7 @@ static pthread_attr_t attr;	/* detached, small stack: every thread we make */
 static unsigned created;	/* threads made so far, by the main thread: their numbers */
 static const struct threads_extra *extra;	/* what a stage built on this one adds */
 
-/* A thread per connection: serve it, then free our place for the next. */
+/* A thread per connection: serve it, then leave the team: room for the next. */
 static void *connection_thread(void *arg)
 {
 	struct handover *h = arg;
