@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "conn.h"
@@ -189,7 +188,6 @@ static void start_threads(struct server *srv)
 		die(1, "cannot start the signal thread");
 	if (pool_size)
 		pool_start(srv, pool_size, queue, &attr);
-	created = (unsigned)pool_size;
 	if (extra && extra->started)
 		extra->started(srv);
 }

@@ -7,6 +7,7 @@
 
 #include "die.h"
 
+/* Print the message, with the errno text when fmt ends with ':', and exit. */
 void die(int status, const char *fmt, ...)
 {
 	int err = errno;

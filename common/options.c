@@ -62,6 +62,7 @@ static enum opt_result usage_error(char err[OPT_ERR_MAX], const char *fmt, ...)
 	return OPT_USAGE;
 }
 
+/* A whole decimal number from min to max: true and *out, or false. */
 bool opt_number(const char *s, long min, long max, long *out)
 {
 	char *end;
@@ -74,15 +75,20 @@ bool opt_number(const char *s, long min, long max, long *out)
 	return true;
 }
 
-/* Add a stage's table to the list and to getopt_long()'s table. */
-static void add_stage(struct options *o, const struct stage_option *list)
+/* Add a stage's table to the list and to getopt_long()'s table. A stage with more
+ * than N_STAGE_MAX options is a mistake in the program: say so, never drop one. */
+static enum opt_result add_stage(struct options *o, const struct stage_option *list,
+				 char err[OPT_ERR_MAX])
 {
-	for (; list && list->name && o->n < N_STAGE_MAX; list++, o->n++) {
+	for (; list && list->name; list++, o->n++) {
+		if (o->n == N_STAGE_MAX)
+			return usage_error(err, "more than %d stage options: raise N_STAGE_MAX", N_STAGE_MAX);
 		o->stage[o->n] = list;
 		o->table[N_SHARED + o->n] = (struct option){
 			list->name, list->flag ? no_argument : required_argument, NULL, OPT_STAGE + o->n,
 		};
 	}
+	return OPT_SERVE;
 }
 
 /* The usage: the shared options, then the stage's. */
@@ -157,17 +163,18 @@ static enum opt_result one_option(struct server *srv, int c, char **argv, const 
 	return OPT_SERVE;
 }
 
+/* Defaults first, then the command line: the shared options and the stage's. */
 enum opt_result opt_parse(struct server *srv, int argc, char **argv, const struct stage_option *own,
 			  const struct stage_option *more, char err[OPT_ERR_MAX])
 {
 	struct options o = { .n = 0 };
-	enum opt_result res = OPT_SERVE;
+	enum opt_result res;
 	long port;
 	int c;
 
 	memcpy(o.table, shared_options, sizeof shared_options);
-	add_stage(&o, own);
-	add_stage(&o, more);
+	if ((res = add_stage(&o, own, err)) != OPT_SERVE || (res = add_stage(&o, more, err)) != OPT_SERVE)
+		return res;
 	srv->bind = "127.0.0.1";
 	srv->port = "8080";
 	srv->root_arg = "www";

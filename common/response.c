@@ -64,26 +64,27 @@ static bool filtered(const struct server *srv, const char *type, long long size)
 	       size <= RESP_FILTER_MAX;
 }
 
-/* The body of a file: the bytes from `from` in memory when small or to be filtered
- * (then r->length stays -1: resp_prepare() measures the body), else the open file. */
+/* The body of a file: in memory when small or to be filtered, else the open file (sent
+ * after the header). A filtered body keeps r->length at -1: resp_prepare() measures it
+ * once the filter has run. A HEAD reads nothing, unless for the filter. */
 static enum status file_body(const struct request *req, int fd, off_t from, off_t len,
 			     bool filter, struct response *r)
 {
 	if (!filter)
 		r->length = len;
-	if (!filter && (req->method == M_HEAD || len > RESP_SMALL_FILE)) {
-		if (req->method == M_HEAD) {
-			close(fd);
-			return S_OK;
-		}
-		r->fd = fd;	/* sent from the file, after the header */
-		r->offset = from;
-		r->left = len;
+	if (filter || (req->method == M_GET && len <= RESP_SMALL_FILE)) {
+		int failed = file_read(fd, from, (size_t)len, &r->body);
+		close(fd);
+		return failed ? S_INTERNAL_SERVER_ERROR : S_OK;
+	}
+	if (req->method == M_HEAD) {
+		close(fd);
 		return S_OK;
 	}
-	int failed = file_read(fd, from, (size_t)len, &r->body);
-	close(fd);
-	return failed ? S_INTERNAL_SERVER_ERROR : S_OK;
+	r->fd = fd;
+	r->offset = from;
+	r->left = len;
+	return S_OK;
 }
 
 /* A regular file (fd is open on it, and ours to close): validators, conditionals,

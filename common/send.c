@@ -72,6 +72,7 @@ static enum send_result send_memory(int fd, struct response *r)
 	return SEND_DONE;
 }
 
+/* Send as much of the response as the socket takes: head and memory body, then the file. */
 enum send_result send_some(int fd, struct response *r)
 {
 	enum send_result res = send_memory(fd, r);
