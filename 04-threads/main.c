@@ -196,7 +196,10 @@ static void start_threads(struct server *srv)
 int threads_main(struct server *srv, int argc, char **argv, const struct threads_extra *more)
 {
 	extra = more;
-	server_start(srv, argc, argv, options, extra ? extra->options : NULL);
+	server_setup(srv, argc, argv, options, extra ? extra->options : NULL);
+	if (extra && extra->prepare)
+		extra->prepare(srv);	/* it may refuse to start: before the URL line */
+	sock_listen(srv);
 	start_threads(srv);
 	/* begin accept-loop */
 	while (pool_size ? pool_wait_room() : team_wait_room(max_threads)) {

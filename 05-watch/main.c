@@ -150,6 +150,23 @@ static void drop_temporaries(struct server *srv, struct burst *b)
 	b->count = kept;
 }
 
+/* Say on stderr what changed. A file name may hold any byte but '/' and NUL: written
+ * raw, a line feed in one would forge a log line, and an ESC recolour the terminal, so
+ * the name is escaped as the request log escapes what clients send. */
+static void say_changed(const struct burst *b, bool css, unsigned long seq)
+{
+	struct buf line;
+
+	buf_init(&line);
+	buf_puts(&line, "live: ");
+	log_escape(&line, (struct slice){ b->paths[0], strlen(b->paths[0]) }, PATH_MAX);
+	buf_printf(&line, "%s changed%s: event %lu\n", b->count > 1 ? " and others" : "",
+		   css ? " (stylesheet)" : "", seq);
+	if (!line.failed)
+		fputs(line.data, stderr);
+	buf_free(&line);
+}
+
 /* Post the burst as one event, to go out on every stream. The event on the wire:
  *   id: 7
  *   event: change
@@ -177,8 +194,7 @@ static void publish(struct server *srv, const struct burst *b, unsigned long seq
 			       "\"css\":false}\n\n", seq);
 	}
 	if (!srv->quiet)
-		fprintf(stderr, "live: %s%s changed%s: event %lu\n", b->paths[0],
-			b->count > 1 ? " and others" : "", css ? " (stylesheet)" : "", seq);
+		say_changed(b, css, seq);
 	if (!e.failed)
 		live_post(e.data);
 	buf_free(&e);
@@ -217,15 +233,20 @@ static void *watcher(void *arg)
 
 /* ---------------------------------------------------------------- start and stop */
 
-/* Listening, before the first client: start the watcher and live reload. */
-static void started(struct server *srv)
+/* Before listening: open the watch, or refuse to start, before the URL line says we did. */
+static void prepare(struct server *srv)
 {
 	char err[512];
 
+	if (!no_watch && !(watch = watch_open(srv->root, kind, interval_ms, err, sizeof err)))
+		die(1, "%s", err);
+}
+
+/* Listening, before the first client: start the watcher and live reload. */
+static void started(struct server *srv)
+{
 	if (no_watch)
 		return;
-	if (!(watch = watch_open(srv->root, kind, interval_ms, err, sizeof err)))
-		die(1, "%s", err);
 	if (pthread_create(&watcher_tid, NULL, watcher, srv) != 0)
 		die(1, "cannot start the watcher thread");
 	live_start(srv, heartbeat_s);
@@ -256,7 +277,7 @@ int main(int argc, char **argv)
 {
 	struct server srv = { .stage = "05-watch" };
 	static const struct threads_extra extra = {
-		.options = options, .started = started, .stopping = stopping, .finished = finished,
+		.options = options, .prepare = prepare, .started = started, .stopping = stopping, .finished = finished,
 	};
 
 	return threads_main(&srv, argc, argv, &extra);

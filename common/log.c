@@ -106,7 +106,7 @@ void log_close(struct server *srv)
 
 /* Append s with quotes, backslashes and controls escaped (\xHH): a client cannot
  * forge log lines. At most max bytes of s are used. */
-static void buf_logsafe(struct buf *b, struct slice s, size_t max)
+void log_escape(struct buf *b, struct slice s, size_t max)
 {
 	if (!s.p || s.n == 0) {
 		buf_puts(b, "-");
@@ -132,11 +132,11 @@ static void write_access_log(struct server *srv, const struct log_entry *e)
 	strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S %z", localtime_r(&e->when, &tm));
 	buf_init(&b);
 	buf_printf(&b, "%s - - [%s] \"", e->addr, when);
-	buf_logsafe(&b, e->line, 1024);
+	log_escape(&b, e->line, 1024);
 	buf_printf(&b, "\" %d %lld \"", (int)e->status, e->bytes);
-	buf_logsafe(&b, e->referer, 512);
+	log_escape(&b, e->referer, 512);
 	buf_puts(&b, "\" \"");
-	buf_logsafe(&b, e->user_agent, 512);
+	log_escape(&b, e->user_agent, 512);
 	buf_puts(&b, "\"\n");
 	pthread_mutex_lock(&al->lock);
 	if (!b.failed && switch_file(srv, al, e->when) == 0 && write(al->fd, b.data, b.len) < 0) {
@@ -156,7 +156,7 @@ void log_request(struct server *srv, const struct log_entry *e)
 		buf_init(&b);
 		log_worker(who, sizeof who);
 		buf_printf(&b, "%s \"", e->peer);
-		buf_logsafe(&b, e->line, 300);
+		log_escape(&b, e->line, 300);
 		buf_printf(&b, "\" %d %lld %s\n", (int)e->status, e->bytes, who);
 		if (!b.failed && write(STDERR_FILENO, b.data, b.len) < 0) {
 			/* nothing sensible to do when the terminal is gone */

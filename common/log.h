@@ -24,6 +24,7 @@ struct log_entry {
 int log_open(struct server *srv);
 void log_close(struct server *srv);
 void log_request(struct server *srv, const struct log_entry *e);
+void log_escape(struct buf *b, struct slice s, size_t max);	/* controls, quotes as \xHH */
 void log_set_thread(unsigned n);
 void log_worker(char *out, size_t size);
 void log_summary(struct server *srv);

@@ -29,9 +29,9 @@ static void open_root(struct server *srv)
 		die(1, "error-page directory '%s' is not a directory", srv->errors_dir);
 }
 
-/* Everything before the first accept(): options, shared state, signals, the socket.
- * Any failure here ends the program with a one-line message (exit 1, or 2 for usage). */
-void server_start(struct server *srv, int argc, char **argv, const struct stage_option *own,
+/* Everything before listening: options, the root, shared state, signals. Any failure
+ * here ends the program with a one-line message (exit 1, or 2 for usage). */
+void server_setup(struct server *srv, int argc, char **argv, const struct stage_option *own,
 		  const struct stage_option *more)
 {
 	char err[OPT_ERR_MAX];
@@ -51,6 +51,15 @@ void server_start(struct server *srv, int argc, char **argv, const struct stage_
 	if (log_open(srv) != 0)
 		die(1, "cannot open the access log '%s' (does its directory exist?):", srv->log_path);
 	sock_signals();
+}
+
+/* Everything before the first accept(): server_setup(), then the listening socket, which
+ * prints the URL line. A stage with checks of its own calls the two apart, and checks
+ * in between: a script that waits for the URL line must be able to trust it. */
+void server_start(struct server *srv, int argc, char **argv, const struct stage_option *own,
+		  const struct stage_option *more)
+{
+	server_setup(srv, argc, argv, own, more);
 	sock_listen(srv);
 }
 

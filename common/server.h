@@ -59,6 +59,9 @@ struct server {
  * state, signals, the listening socket. Any failure ends the program (die()). */
 void server_start(struct server *srv, int argc, char **argv, const struct stage_option *own,
 		  const struct stage_option *more);
+/* server_start() in two steps, for a stage that checks more before listening. */
+void server_setup(struct server *srv, int argc, char **argv, const struct stage_option *own,
+		  const struct stage_option *more);
 void server_finish(struct server *srv);
 
 #endif

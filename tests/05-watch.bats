@@ -260,6 +260,19 @@ one_change() {
   no_more ev 2
 }
 
+# A name with a line feed, a carriage return and an ESC: the stderr line says it escaped,
+# on one line, so that a file cannot forge log lines or recolour the terminal.
+# bats test_tags=stage:05-watch,watch,inotify
+@test "a changed file's name on stderr has its controls escaped (LF, CR, ESC)" {
+  watch_server inotify
+  mark_change
+  printf 'x\n' >"$DOC/$(printf 'a\nlive: forged changed: event 9\r\033[31mb.txt')"
+  expect_change ev 1
+  wait_for_grep "$SERVER_ERR" '^live: /a\\x0alive: forged changed: event 9\\x0d\\x1b\[31mb\.txt changed: event 1$'
+  [ "$(grep -a -c 'forged' "$SERVER_ERR")" = 1 ] || { cat -A "$SERVER_ERR"; echo "the name took more than one line"; false; }
+  [ "$(grep -a -c $'\033' "$SERVER_ERR")" = 0 ] || { cat -A "$SERVER_ERR"; echo "a raw ESC reached stderr"; false; }
+}
+
 # bats test_tags=stage:05-watch,watch,inotify
 @test "inotify: one change is one event, after the debounce and soon; the next is event 2" {
   one_change inotify
@@ -485,6 +498,8 @@ for i in range(n):
   echo "exit $status; stderr: $stderr"
   [ "$status" -eq 1 ] || { echo "expected exit 1"; false; }
   [[ $stderr == *"whole file system"*"--no-watch"* ]] || { echo "the message does not say why and what to do"; false; }
+  # A script waits for the URL line to know the server started: it must not come.
+  [ -z "$output" ] || { echo "stdout has '$output': the URL line came before the refusal"; false; }
 }
 
 # ---------------------------------------------------------------- many streams
