@@ -48,8 +48,13 @@ char *conn_space(struct conn *c, size_t *room)
 }
 
 /* Drop the first n bytes of the input. */
+/* Drop the first n bytes of the input. With n == 0 there is nothing to do, and the
+ * buffer may not exist at all (conn_idle() gave it back): memmove(NULL, NULL, 0) is
+ * undefined behaviour, which UBSan reports, so it must not be called. */
 static void consume(struct conn *c, size_t n)
 {
+	if (n == 0)
+		return;
 	memmove(c->in, c->in + n, c->in_len - n);
 	c->in_len -= n;
 }
