@@ -1,6 +1,7 @@
 /* buf: a growable byte buffer. Every append either succeeds or marks the buffer
  * failed (out of memory), so callers check once at the end instead of at each step. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,19 +148,40 @@ void buf_html(struct buf *b, const char *s, size_t n)
 	}
 }
 
-/* Append a path with everything but unreserved characters and '/' percent-encoded. */
-void buf_url(struct buf *b, const char *s, size_t n)
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* Append s percent-encoded, but for letters, digits and the characters in keep; with
+ * escapes, a "%XX" already there stays as it is (any other '%' becomes "%25"). */
+static void percent_encode(struct buf *b, const char *s, size_t n, const char *keep, bool escapes)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    (c && strchr("-._~/", c))) {
+		    (c && strchr(keep, c)) ||
+		    (escapes && c == '%' && i + 2 < n && is_hex(s[i + 1]) && is_hex(s[i + 2]))) {
 			buf_append(b, &s[i], 1);
 		} else {
 			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
 			buf_append(b, esc, 3);
 		}
 	}
+}
+
+/* Append a path with everything but unreserved characters and '/' percent-encoded. */
+void buf_url(struct buf *b, const char *s, size_t n)
+{
+	percent_encode(b, s, n, "-._~/", false);
+}
+
+/* Append a query as it came, with what a URI may not hold there percent-encoded (RFC
+ * 3986 3.4: unreserved, sub-delims, ':', '@', '/', '?' and escapes may stay). A client's
+ * query goes back in a Location field: quotes, '<', spaces or controls must not. */
+void buf_url_query(struct buf *b, const char *s, size_t n)
+{
+	percent_encode(b, s, n, "-._~!$&'()*+,;=:@/?", true);
 }

@@ -23,6 +23,7 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void buf_html(struct buf *b, const char *s, size_t n);	/* HTML-escaped */
 void buf_url(struct buf *b, const char *s, size_t n);	/* percent-encoded path */
+void buf_url_query(struct buf *b, const char *s, size_t n);	/* a query, made a valid URI part */
 
 /* Short text without printf(), for what every request builds: printf() is a large
  * piece of the C library, and each of its pages costs a child of 03-fork a page fault

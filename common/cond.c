@@ -1,18 +1,22 @@
 /* cond: 304 Not Modified, 206 Partial Content and 416, decided from the request's
  * conditional and Range fields and the file's validators. */
 #include <string.h>
+#include <time.h>
 
 #include "cond.h"
 #include "file.h"
 
-/* 304 rules (RFC 9110 13.2.2): If-None-Match decides when present, else If-Modified-Since. */
+/* 304 rules (RFC 9110 13.2.2): If-None-Match decides when present, else If-Modified-Since.
+ * A date later than our clock is invalid and the field ignored (13.1.3): a client with
+ * its clock ahead must not be told that a file changed a minute ago is unchanged. */
 static bool not_modified(const struct request *req, const struct stat *sb, const char *etag)
 {
 	time_t since;
 
 	if (req->if_none_match.p)
 		return file_etag_matches(req->if_none_match, etag);
-	if (req->if_modified_since.p && file_parse_date(req->if_modified_since, &since))
+	if (req->if_modified_since.p && file_parse_date(req->if_modified_since, &since) &&
+	    since <= time(NULL))
 		return sb->st_mtime <= since;
 	return false;
 }

@@ -130,7 +130,7 @@ static int open_stat(struct server *srv, const char *path, struct stat *sb, enum
 	return fd;
 }
 
-/* 301 to the same path with a slash, and the query as it came. */
+/* 301 to the same path with a slash, and the query as it came (made a valid URI). */
 static enum status redirect_to_dir(const char *path, struct slice query, struct response *r)
 {
 	buf_puts(&r->extra, "Location: ");
@@ -138,7 +138,7 @@ static enum status redirect_to_dir(const char *path, struct slice query, struct 
 	buf_puts(&r->extra, "/");
 	if (query.n) {
 		buf_puts(&r->extra, "?");
-		buf_append(&r->extra, query.p, query.n);
+		buf_url_query(&r->extra, query.p, query.n);
 	}
 	buf_puts(&r->extra, "\r\n");
 	r->type = html_type;

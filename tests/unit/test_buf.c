@@ -17,6 +17,28 @@ static const struct {
 	{ "100%?#", "100%?#", "100%25%3F%23" },
 };
 
+/* A query goes back as it came, with what a URI may not hold percent-encoded. */
+static const struct {
+	const char *in, *out;
+} queries[] = {
+	{ "a=1&b=2", "a=1&b=2" },
+	{ "x=/p?q:@!$'()*+,;", "x=/p?q:@!$'()*+,;" },
+	{ "\"><x>", "%22%3E%3Cx%3E" },
+	{ "s p\r\n\x1b", "s%20p%0D%0A%1B" },
+	{ "caf%C3%A9&100%", "caf%C3%A9&100%25" },
+	{ "%4g%%", "%254g%25%25" },
+	{ "a#b\\c{}|^`", "a%23b%5Cc%7B%7D%7C%5E%60" },
+};
+
+static void test_query(struct buf *b)
+{
+	for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
+		buf_reset(b);
+		buf_url_query(b, queries[i].in, strlen(queries[i].in));
+		check(strcmp(b->data, queries[i].out) == 0, "query", queries[i].in, "got %s", b->data);
+	}
+}
+
 void test_buf(void)
 {
 	struct buf b;
@@ -30,6 +52,7 @@ void test_buf(void)
 		buf_url(&b, cases[i].in, strlen(cases[i].in));
 		check(strcmp(b.data, cases[i].url) == 0, "url", cases[i].in, "got %s", b.data);
 	}
+	test_query(&b);
 	buf_reset(&b);
 	for (int i = 0; i < 1000; i++)
 		buf_printf(&b, "%04d", i);
