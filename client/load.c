@@ -36,16 +36,17 @@ static int poll_timeout(int64_t wake, int64_t now)
 	return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
-/* Starts the IDLE slots and fills pfd for poll(). Returns how many slots are still
- * in use, and the earliest timer in *wake. */
+/* Starts the IDLE slots whose back-off is over (or that have none) and fills pfd for
+ * poll(). Returns how many slots are still in use, and the earliest timer in *wake. */
 static unsigned prepare(struct lconn_shared *sh, struct lconn *c, struct pollfd *pfd, int64_t now,
 			int64_t *wake)
 {
 	unsigned i, busy = 0;
+	int64_t w;
 
 	*wake = 0;
 	for (i = 0; i < sh->o->conns; i++) {
-		if (c[i].state == LC_IDLE)
+		if (c[i].state == LC_IDLE && lconn_wakeup(&c[i], sh->o) <= now)
 			lconn_start(sh, &c[i], now);
 		pfd[i].fd = c[i].fd;
 		pfd[i].events = lconn_events(&c[i], sh->o);
@@ -53,8 +54,10 @@ static unsigned prepare(struct lconn_shared *sh, struct lconn *c, struct pollfd 
 		if (c[i].state == LC_FREE)
 			continue;
 		busy++;
-		/* still IDLE: the connect failed at once; try again without waiting */
-		*wake = earliest(*wake, c[i].state == LC_IDLE ? now : lconn_wakeup(&c[i], sh->o));
+		/* IDLE without a back-off: the connection ended at once (a failed first write,
+		 * a request to send again); start the next one without waiting */
+		w = lconn_wakeup(&c[i], sh->o);
+		*wake = earliest(*wake, c[i].state == LC_IDLE && w == 0 ? now : w);
 	}
 	return busy;
 }
@@ -95,9 +98,9 @@ static int poll_loop(struct lconn_shared *sh, struct lconn *c, struct pollfd *pf
 }
 
 /* Runs the connections until the work is done or *stop is set; counts into st. */
-int load_run(const struct opts *o, struct stats *st, volatile sig_atomic_t *stop)
+int load_run(const struct opts *o, struct stats *st, int say_fd, volatile sig_atomic_t *stop)
 {
-	struct lconn_shared sh = { .o = o, .st = st };
+	struct lconn_shared sh = { .o = o, .st = st, .say_fd = say_fd };
 	struct lconn *c = calloc(o->conns, sizeof *c);
 	struct pollfd *pfd = calloc(o->conns, sizeof *pfd);
 	unsigned i;

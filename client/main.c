@@ -89,17 +89,36 @@ static int write_all(int fd, const void *buf, size_t len)
 }
 
 /* The life of a client process: its share of the load, then its stats down the pipe. */
-static void child(const struct opts *o, int fd)
+static void child(const struct opts *o, int fd, int say_fd)
 {
 	struct stats *st = calloc(1, sizeof *st);
-	int rc = st == NULL || load_run(o, st, &stop) < 0 || write_all(fd, st, sizeof *st) < 0;
+	int rc = st == NULL || load_run(o, st, say_fd, &stop) < 0 ||
+		 write_all(fd, st, sizeof *st) < 0;
 
 	free(st);
 	_exit(rc); /* _exit: stdio was the parent's */
 }
 
-/* Forks the clients, each with a pipe back to us; returns how many started. */
-static unsigned spawn(const struct opts *o, pid_t *pid, int *rfd)
+/* The token that lets a single client process say that the server refuses
+ * connections, however many find it out: a pipe holding one byte, its write end closed
+ * at once. The client that reads the byte speaks; the others read EOF. Returns the
+ * read end, or -1 (then each client says it once). */
+static int say_token(void)
+{
+	int p[2];
+
+	if (pipe(p) < 0)
+		return -1;
+	if (write(p[1], "!", 1) != 1) {
+		close(p[0]);
+		p[0] = -1;
+	}
+	close(p[1]);
+	return p[0];
+}
+
+/* Forks the clients, each with a pipe back to us and say_fd; returns how many started. */
+static unsigned spawn(const struct opts *o, pid_t *pid, int *rfd, int say_fd)
 {
 	unsigned i, j;
 	int p[2];
@@ -117,7 +136,7 @@ static unsigned spawn(const struct opts *o, pid_t *pid, int *rfd)
 			close(p[0]);
 			for (j = 0; j < i; j++) /* the other clients' pipes are not ours */
 				close(rfd[j]);
-			child(o, p[1]);
+			child(o, p[1], say_fd);
 		}
 		close(p[1]); /* only the child writes: its exit gives us EOF */
 		rfd[i] = p[0];
@@ -189,13 +208,17 @@ static unsigned run(const struct opts *o, struct stats *total)
 	int *rfd = calloc(o->clients, sizeof *rfd);
 	struct stats *one = malloc(sizeof *one);
 	unsigned i, n, bad = 1;
+	int say_fd;
 
 	if (pid == NULL || rfd == NULL || one == NULL) {
 		fputs("client: out of memory\n", stderr);
 		goto cleanup;
 	}
 	fflush(stdout); /* or the children would inherit, and print, the buffered plan */
-	n = spawn(o, pid, rfd);
+	say_fd = say_token();
+	n = spawn(o, pid, rfd, say_fd);
+	if (say_fd >= 0)
+		close(say_fd); /* the clients' now */
 	bad = 0;
 	if (n < o->clients) {
 		fprintf(stderr, "client: cannot start client %u of %u: %s\n", n + 1, o->clients,
@@ -216,7 +239,8 @@ cleanup:
 	return bad;
 }
 
-/* Prints the summary; returns the exit status: 0 all ok, 1 anything failed. */
+/* Prints the summary; returns the exit status: 0 all ok, 1 anything failed. A refused
+ * connection is a request the run did not make: that is no success either. */
 static int summary(const struct opts *o, struct stats *total, unsigned bad)
 {
 	total->interrupted |= stop != 0;
@@ -224,7 +248,7 @@ static int summary(const struct opts *o, struct stats *total, unsigned bad)
 		report_json(o, total, stdout);
 	else
 		report_text(o, total, stdout);
-	return bad > 0 || total->interrupted || stats_failed(total) > 0 ? 1 : 0;
+	return bad > 0 || total->interrupted || stats_failed(total) > 0 || total->refused > 0;
 }
 
 /* Parses the command line, runs the clients, prints the summary; exits 0, 1 or 2. */

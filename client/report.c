@@ -5,10 +5,13 @@
  *   requests:    100
  *   ok:          97
  *   failed:      3  (404: 2, timeout: 1)
+ *   retried:     1
+ *   refused:     0
+ *   responses:   99
  *   bytes:       61500
  *   connections: 10
  *   elapsed:     0.052 s
- *   req/s:       1923.1
+ *   req/s:       1903.8
  *   MiB/s:       1.13
  *   latency ms:  min 0.051  mean 0.260  p50 0.110  p90 0.201  p99 0.905  max 3.100
  *
@@ -30,7 +33,7 @@ static double ms(uint64_t us)
 	return (double)us / 1e3;
 }
 
-/* Requests per second over the whole run (0 for a run too short to measure). */
+/* count per second over the whole run (0 for a run too short to measure). */
 static double rate(const struct stats *st, uint64_t count)
 {
 	int64_t ns = st->end_ns - st->start_ns;
@@ -111,10 +114,13 @@ void report_text(const struct opts *o, const struct stats *st, FILE *f)
 		failures_text(st, f);
 		fputc(')', f);
 	}
-	fprintf(f, "\nbytes:       %" PRIu64 "\n", st->bytes);
+	fprintf(f, "\nretried:     %" PRIu64 "\n", st->retried);
+	fprintf(f, "refused:     %" PRIu64 "\n", st->refused);
+	fprintf(f, "responses:   %" PRIu64 "\n", stats_responses(st));
+	fprintf(f, "bytes:       %" PRIu64 "\n", st->bytes);
 	fprintf(f, "connections: %" PRIu64 "\n", st->connections);
 	fprintf(f, "elapsed:     %.3f s\n", secs(st->end_ns - st->start_ns));
-	fprintf(f, "req/s:       %.1f\n", rate(st, st->requests));
+	fprintf(f, "req/s:       %.1f\n", rate(st, stats_responses(st)));
 	fprintf(f, "MiB/s:       %.2f\n", rate(st, st->bytes) / 1048576.0);
 	latencies(st, lat);
 	fputs("latency ms: ", f);
@@ -193,10 +199,12 @@ void report_json(const struct opts *o, const struct stats *st, FILE *f)
 	fprintf(f, "{\"requests\": %" PRIu64 ", \"ok\": %" PRIu64 ", \"failed\": %" PRIu64 ", ",
 		st->requests, st->ok, stats_failed(st));
 	failures_json(st, f);
+	fprintf(f, ", \"retried\": %" PRIu64 ", \"refused\": %" PRIu64 ", \"responses\": %" PRIu64,
+		st->retried, st->refused, stats_responses(st));
 	fprintf(f, ", \"bytes\": %" PRIu64 ", \"connections\": %" PRIu64, st->bytes,
 		st->connections);
 	fprintf(f, ", \"elapsed_s\": %.6f, \"rps\": %.1f, \"mib_s\": %.3f", secs(st->end_ns - st->start_ns),
-		rate(st, st->requests), rate(st, st->bytes) / 1048576.0);
+		rate(st, stats_responses(st)), rate(st, st->bytes) / 1048576.0);
 	latencies(st, lat);
 	fputs(", \"latency_ms\": {", f);
 	for (i = 0; i < LATENCIES; i++)

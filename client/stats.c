@@ -13,7 +13,6 @@
 #include <time.h>
 
 const char *const stats_err_name[E_COUNT] = {
-	[E_REFUSED] = "refused",
 	[E_CONNECT] = "connect",
 	[E_RESET] = "reset",
 	[E_CLOSED] = "closed",
@@ -86,6 +85,14 @@ void stats_error(struct stats *st, enum stats_err kind)
 	st->by_error[kind]++;
 }
 
+/* Counts n requests that were never sent: their connection was refused. They are
+ * counted apart, not in requests: the server never saw them, so they say nothing of
+ * how it answers, and a dead server must not look like a fast one (req/s). */
+void stats_refused(struct stats *st, uint64_t n)
+{
+	st->refused += n;
+}
+
 /* Adds the counts of `from` to `into`; start and end become the span of both. */
 void stats_merge(struct stats *into, const struct stats *from)
 {
@@ -97,6 +104,8 @@ void stats_merge(struct stats *into, const struct stats *from)
 		into->end_ns = from->end_ns;
 	into->requests += from->requests;
 	into->ok += from->ok;
+	into->retried += from->retried;
+	into->refused += from->refused;
 	into->bytes += from->bytes;
 	into->connections += from->connections;
 	for (i = 0; i <= STATUS_MAX; i++)
@@ -118,6 +127,12 @@ void stats_merge(struct stats *into, const struct stats *from)
 uint64_t stats_failed(const struct stats *st)
 {
 	return st->requests - st->ok;
+}
+
+/* Complete responses, whatever their status: each has its latency counted. */
+uint64_t stats_responses(const struct stats *st)
+{
+	return st->lat_count;
 }
 
 /* The latency under which `per_mille` thousandths of the responses fall (500: the

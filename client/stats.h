@@ -10,10 +10,10 @@
 
 #include <stdint.h>
 
-/* Why a request failed when no complete response came back. */
+/* Why a request failed when no complete response came back. A connection the server
+ * refused is not among them: no request went out, and it is counted apart (refused). */
 enum stats_err {
-	E_REFUSED,      /* connect(): connection refused, nothing listens there */
-	E_CONNECT,      /* no connection for another reason (no socket, no local port) */
+	E_CONNECT,      /* no connection, not refused: no socket, no local port */
 	E_RESET,        /* the connection broke: reset by the peer, a read/write error */
 	E_CLOSED,       /* the server closed before sending a byte of the response */
 	E_TRUNCATED,    /* the server closed in the middle of the response */
@@ -38,8 +38,10 @@ extern const char *const stats_err_name[E_COUNT];
 /* The counts of one client process, or of all of them once merged. */
 struct stats {
 	int64_t start_ns, end_ns;   /* CLOCK_MONOTONIC: the same clock in every process */
-	uint64_t requests;          /* ok + failed */
+	uint64_t requests;          /* ok + failed: sent, or given up for want of a connection */
 	uint64_t ok;                /* complete responses with status 2xx or 3xx */
+	uint64_t retried;           /* requests sent again after a reused connection closed */
+	uint64_t refused;           /* requests not sent: the server refused their connection */
 	uint64_t bytes;             /* body bytes received, of every complete response */
 	uint64_t connections;       /* connections established */
 	uint64_t by_status[STATUS_MAX + 1]; /* failed requests by status (complete, not 2xx/3xx) */
@@ -60,12 +62,18 @@ void stats_response(struct stats *st, int status, uint64_t body, int64_t latency
 /* Counts one failed request that got no complete response. */
 void stats_error(struct stats *st, enum stats_err kind);
 
+/* Counts n requests that were never sent: their connection was refused. */
+void stats_refused(struct stats *st, uint64_t n);
+
 /* Adds the counts of `from` to `into`; start/end become the span of both (a zeroed
  * `into` takes those of `from`). */
 void stats_merge(struct stats *into, const struct stats *from);
 
 /* Failed requests: by status plus by error. */
 uint64_t stats_failed(const struct stats *st);
+
+/* Complete responses, whatever their status: what req/s counts. */
+uint64_t stats_responses(const struct stats *st);
 
 /* The latency under which per_mille / 1000 of the responses fall, in microseconds
  * (500: the median, 990: p99, 1000: the max); 0 when there was no response. */

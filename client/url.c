@@ -170,6 +170,21 @@ const char *url_set_init(struct url_set *s, const char *const *urls, size_t n, s
 	return NULL;
 }
 
+/* Writes where every request goes, as numbers: "127.0.0.1:8080" or "[::1]:8080" (the
+ * address the host name was resolved to, which is the one that refuses or answers). */
+void url_set_where(const struct url_set *s, char *buf, size_t size)
+{
+	char host[64], port[8]; /* an IPv6 address takes 45 characters at most */
+
+	if (getnameinfo((const struct sockaddr *)&s->addr, s->addrlen, host, sizeof host, port,
+			sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		snprintf(buf, size, "%s", s->targets[0].url);
+	else if (s->addr.ss_family == AF_INET6)
+		snprintf(buf, size, "[%s]:%s", host, port);
+	else
+		snprintf(buf, size, "%s:%s", host, port);
+}
+
 /* Frees what url_set_init() allocated, whatever it returned. */
 void url_set_free(struct url_set *s)
 {

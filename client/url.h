@@ -25,6 +25,9 @@ struct url_set {
  * NULL, or what is wrong with urls[*bad] (*bad == n: out of memory). */
 const char *url_set_init(struct url_set *s, const char *const *urls, size_t n, size_t *bad);
 
+/* Writes "HOST:PORT" of s->addr, in numbers ("[::1]:8080" for IPv6), into buf. */
+void url_set_where(const struct url_set *s, char *buf, size_t size);
+
 /* Frees what url_set_init() allocated, whatever it returned. */
 void url_set_free(struct url_set *s);
 

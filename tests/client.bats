@@ -1,20 +1,31 @@
 #!/usr/bin/env bats
 # The load client (client/client) against one of our servers ($STAGE, 01-iterative by
-# default), serving www/: totals, exit status, output formats and each option.
+# default), serving www/: totals, exit status, output formats and each option; and
+# against a server that goes away (killed mid-run, or dropping a request on a reused
+# keep-alive connection): refusals counted apart, back-off, retry once.
 #
 # 01-iterative serves one connection at a time, so runs with several connections queue
 # up: the counts stay small. Every client run has its own `timeout` on top of the
 # per-test BATS_TEST_TIMEOUT, and no test sleeps: the client's own clock (its
-# "elapsed:" line) is what the timing tests check.
+# "elapsed:" line) is what the timing tests check, and a test that must act mid-run
+# waits (bounded) for what it can see, lines in the server's log.
 
 # bats file_tags=client
 
 bats_require_minimum_version 1.5.0
 
 load helpers
+load fixtures
 
 # A test-only server (python3) that answers each path with canned bytes, to check what
 # our servers never send: chunked bodies, interim 1xx, truncated or malformed responses.
+# Three paths drop requests the way a server closing keep-alive connections may:
+#   /drop-reused   answers a connection's first request, then closes on the next one
+#                  without a byte of answer (the retry's new connection is answered)
+#   /drop-later?K  answers the first request for this target (pick a new K per test),
+#                  then closes on every later one, on any connection
+#   /cut-reused    answers a connection's first request, then sends the next response
+#                  in part and closes
 # It prints its port, then serves each connection in a thread until the test ends.
 CANNED_SERVER='
 import socket, sys, threading
@@ -35,8 +46,25 @@ R = {
   "/excess": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello, and more than it said",
 }
 CLOSE = ("/to-close", "/truncated", "/silent", "/bad-chunk")
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+CUT = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nok"
+ANSWERED = set()
+def dropping(path, n):
+    """The reply to the nth request on a connection for the dropping paths: None to
+    close without a byte, else (bytes, close after them?); False for the other paths."""
+    if path == "/drop-reused":
+        return (OK, False) if n == 1 else None
+    if path.startswith("/drop-later?"):
+        if path in ANSWERED:
+            return None
+        ANSWERED.add(path)
+        return (OK, False)
+    if path == "/cut-reused":
+        return (OK, False) if n == 1 else (CUT, True)
+    return False
 def serve(c):
     data = b""
+    n = 0
     with c:
         while True:
             while b"\r\n\r\n" not in data:
@@ -46,6 +74,15 @@ def serve(c):
                 data += more
             head, data = data.split(b"\r\n\r\n", 1)
             path = head.split(b" ")[1].decode()
+            n += 1
+            how = dropping(path, n)
+            if how is None:
+                return
+            if how:
+                c.sendall(how[0])
+                if how[1]:
+                    return
+                continue
             c.sendall(R.get(path, b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"))
             if path in CLOSE:
                 return
@@ -77,9 +114,10 @@ start_canned() {
 setup_file() {
   # A port where nothing listens: a server's, once it has stopped.
   start_server -q
-  export DEAD_URL=$URL
+  export DEAD_URL=$URL DEAD_PORT=$PORT
   stop_server
   start_server -q -t 2
+  export FILE_SERVER_PID=$SERVER_PID
   start_canned
 }
 
@@ -91,8 +129,16 @@ teardown_file() {
   fi
 }
 
+setup() {
+  declare -g -A BG=()
+}
+
 teardown() {
   exec 7>&- # the idle connection of the timeout test, if a test left it open
+  end_background
+  if own_server_running; then
+    stop_server KILL
+  fi
 }
 
 # client ARGS...: runs the client, 20 s at most.
@@ -110,6 +156,18 @@ expect() {
   local got
   got=$(value "$1")
   [ "$got" = "$2" ] || { echo "expected $1: $2, got '$got' in:"; echo "$output"; false; }
+}
+
+# need_canned: skips the test without python3, fails it if the canned server is not up.
+need_canned() {
+  command -v python3 >/dev/null || skip "needs python3 for the canned-response server"
+  [ -n "${CANNED_URL:-}" ] ||
+    { echo "the canned-response server did not start:"; cat "$BATS_FILE_TMPDIR/canned/err"; false; }
+}
+
+# log_lines_at_least FILE ERE N: FILE has N lines or more matching ERE.
+log_lines_at_least() {
+  [ "$(grep -a -c -E -e "$2" "$1")" -ge "$3" ]
 }
 
 # at_least NAME MIN: the summary's NAME (a number, maybe with decimals) is >= MIN.
@@ -157,15 +215,18 @@ at_least() {
     python3 -c '
 import json, sys
 j = json.loads(sys.argv[1])
-for k in ("requests", "ok", "failed", "bytes", "elapsed_s", "rps", "latency_ms"):
+for k in ("requests", "ok", "failed", "retried", "refused", "responses", "bytes",
+          "elapsed_s", "rps", "latency_ms"):
     assert k in j, k
 for k in ("min", "p50", "p90", "p99", "max"):
     assert k in j["latency_ms"], k
 assert j["requests"] == 3 and j["ok"] == 3 and j["failed"] == 0, j
+assert j["retried"] == 0 and j["refused"] == 0 and j["responses"] == 3, j
 assert j["latency_ms"]["min"] <= j["latency_ms"]["p50"] <= j["latency_ms"]["max"], j
 ' "$output"
   else
-    for k in requests ok failed bytes elapsed_s rps latency_ms min p50 p90 p99 max; do
+    for k in requests ok failed retried refused responses bytes elapsed_s rps latency_ms \
+      min p50 p90 p99 max; do
       [[ $output == *"\"$k\": "* ]] || { echo "no key $k"; false; }
     done
   fi
@@ -187,12 +248,99 @@ assert j["latency_ms"]["min"] <= j["latency_ms"]["p50"] <= j["latency_ms"]["max"
   [[ $output == *"(404: 2)"* ]]
 }
 
-@test "a refused connection makes exit 1 and is counted as refused" {
-  run -1 client -q --max-conns=2 "${DEAD_URL}"
-  expect requests 2
-  expect ok 0
+@test "a refused connection sends no request: counted apart as refused, said once, exit 1" {
+  # 2 clients x 2 connections x 3 requests: 12 refused, and one line on stderr from
+  # the four connections of the two processes.
+  run -1 --separate-stderr client -q --max-clients=2 --max-conns=2 --requests=3 "$DEAD_URL"
+  expect requests 0
+  expect failed 0
+  expect refused 12
   expect connections 0
-  [[ $output == *"failed:      2  (refused: 2)"* ]]
+  expect req/s 0.0
+  [ "${#stderr_lines[@]}" -eq 1 ] || { echo "expected one line on stderr:"; echo "$stderr"; false; }
+  [[ $stderr == "client: the server at 127.0.0.1:$DEAD_PORT does not answer ("*"); backing off" ]] ||
+    { echo "unexpected stderr: $stderr"; false; }
+}
+
+@test "without --duration, a connection refused for --timeout gives up its requests left" {
+  # Tries at 0, 10, 30, 70, 150, 310 ms (the back-off): past --timeout, the 994 others
+  # are counted refused at once, untried.
+  run -1 client -q --requests=1000 --timeout=0.3 "$DEAD_URL"
+  expect requests 0
+  expect refused 1000
+  at_least elapsed 0.3
+  awk -v e="$(value elapsed)" 'BEGIN { exit !(e < 5) }' || { echo "ran too long:"; echo "$output"; false; }
+}
+
+@test "a server killed mid-run: refusals apart, said once, backed off; req/s counts responses" {
+  local json rps elapsed ok failed refused responses
+  # A server of its own, that logs each request on stderr: 01-iterative whatever the
+  # stage, one process that SIGKILL stops whole (03-fork's children would serve on).
+  SERVER=$BIN/01-iterative/server start_server
+  # 2 processes, 1 connection each, 3 s; the server dies once it has answered 20.
+  in_background run "$CLIENT" --json --duration=3 --max-clients=2 "${URL}index.html"
+  wait_until 10 log_lines_at_least "$SERVER_ERR" '" 200 ' 20
+  stop_server KILL
+  finish run
+  [ "$RC" -eq 1 ] || { echo "expected exit 1 (refused), got $RC"; false; }
+  # One line on stderr, from one of the two processes, then the JSON summary.
+  [ "$(grep -c -F "client: the server at 127.0.0.1:$PORT stopped answering (" <<<"$OUT")" -eq 1 ] ||
+    { echo "expected the 'stopped answering' line once"; false; }
+  json=$(grep -F '{"requests": ' <<<"$OUT") || { echo "no JSON summary"; false; }
+  [ "$(wc -l <<<"$OUT")" -eq 2 ] || { echo "expected that line and the summary, nothing else"; false; }
+  rps=$(json_num "$json" rps)
+  elapsed=$(json_num "$json" elapsed_s)
+  ok=$(json_num "$json" ok)
+  failed=$(json_num "$json" failed)
+  refused=$(json_num "$json" refused)
+  responses=$(json_num "$json" responses)
+  echo "rps $rps elapsed $elapsed ok $ok failed $failed refused $refused responses $responses"
+  # The duration still ends the run: the back-off does not outlast it.
+  awk -v e="$elapsed" 'BEGIN { exit !(e >= 3 && e < 4) }' || { echo "elapsed: $elapsed"; false; }
+  [ "$ok" -ge 10 ] || { echo "expected the responses before the kill"; false; }
+  [ "$responses" -eq "$ok" ] || { echo "every response was a 200: responses = ok"; false; }
+  # At most one request per connection was in flight when the server died.
+  [ "$failed" -le 2 ] || { echo "refusals were counted as failed requests"; false; }
+  # Refused attempts: counted, but a few a second per connection (10 ms doubling to
+  # 1 s), not the tight loop's tens of thousands.
+  [ "$refused" -ge 1 ] || { echo "no refused attempt counted"; false; }
+  [ "$refused" -lt 200 ] || { echo "$refused refused attempts: no back-off"; false; }
+  # req/s is complete responses over the elapsed time, to the rounding of both.
+  awk -v r="$rps" -v e="$elapsed" -v n="$responses" \
+    'BEGIN { d = r * e - n; if (d < 0) d = -d; exit !(d <= 0.05 * e + 1) }' ||
+    { echo "rps x elapsed_s = $(awk -v r="$rps" -v e="$elapsed" 'BEGIN { print r * e }'), responses $responses"; false; }
+}
+
+@test "a request dropped unanswered on a reused connection is sent again once: retried, ok" {
+  need_canned
+  # The server closes the keep-alive connection as the second request arrives (as a
+  # server stopping gracefully may): the request goes again on a new connection.
+  run -0 client -q --requests=2 "$CANNED_URL/drop-reused"
+  expect requests 2
+  expect ok 2
+  expect failed 0
+  expect retried 1
+  expect connections 2
+  run -0 client --json --requests=3 "$CANNED_URL/drop-reused"
+  expect_json "$output" requests 3
+  expect_json "$output" ok 3
+  expect_json "$output" retried 2
+  expect_json "$output" failed 0
+}
+
+@test "a retried request dropped again failed; a response cut short is not retried" {
+  need_canned
+  run -1 client -q --requests=2 "$CANNED_URL/drop-later?$BATS_TEST_NUMBER-$$-$RANDOM"
+  expect requests 2
+  expect ok 1
+  expect retried 1
+  expect connections 2
+  [[ $output == *"failed:      1  (closed: 1)"* ]] || { echo "expected closed: 1"; false; }
+  run -1 client -q --requests=2 "$CANNED_URL/cut-reused"
+  expect ok 1
+  expect retried 0
+  expect connections 1
+  [[ $output == *"failed:      1  (truncated: 1)"* ]] || { echo "expected truncated: 1"; false; }
 }
 
 @test "bad options and bad URLs exit 2 with a message" {
@@ -251,9 +399,7 @@ assert j["latency_ms"]["min"] <= j["latency_ms"]["p50"] <= j["latency_ms"]["max"
 }
 
 @test "responses are checked: framing, interim 1xx, truncation, excess bytes, malformed heads" {
-  command -v python3 >/dev/null || skip "needs python3 for the canned-response server"
-  [ -n "${CANNED_URL:-}" ] ||
-    { echo "the canned-response server did not start:"; cat "$BATS_FILE_TMPDIR/canned/err"; false; }
+  need_canned
   local path status want
   # path          exit  what the summary must say (2 requests on each)
   while read -r path status want; do
