@@ -267,7 +267,8 @@ static int read_entries(DIR *d, const char *root, int root_fd, const char *urlpa
 	return 0;
 }
 
-/* Write the listing's HTML: ".." first, then the entries sorted byte-wise. */
+/* Write the listing's HTML: "../" first, except at the root, where the way up would
+ * only lead back to the root itself; then the entries sorted byte-wise. */
 static void listing_html(const char *urlpath, struct entry *list, size_t count, struct buf *out)
 {
 	buf_puts(out, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>Index of ");
@@ -275,8 +276,9 @@ static void listing_html(const char *urlpath, struct entry *list, size_t count, 
 	buf_puts(out, "</title>\n<style>body{font-family:sans-serif;margin:2em}"
 		      "td{padding:.1em 1.5em .1em 0}td.n{text-align:right}</style></head>\n<body><h1>Index of ");
 	buf_html(out, urlpath, strlen(urlpath));
-	buf_puts(out, "</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Modified</th></tr>\n"
-		      "<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
+	buf_puts(out, "</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Modified</th></tr>\n");
+	if (strcmp(urlpath, "/") != 0)
+		buf_puts(out, "<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
 	for (size_t i = 0; i < count; i++) {
 		const char *name = list[i].name, *slash = list[i].dir ? "/" : "";
 		char when[FILE_DATE_LEN] = "";

@@ -45,7 +45,8 @@ static int custom_page(const char *dir, enum status st, struct buf *body)
 }
 
 /* The error page instead of whatever body r had: DIR/NNN.html from --errors when there
- * is one, else a built-in page. */
+ * is one, else a built-in page, styled by the site's /style.css as the pages of
+ * pages.c are (a root without one gets the page unstyled: still readable). */
 void head_error_page(struct server *srv, enum status st, struct response *r)
 {
 	if (r->fd >= 0)
@@ -58,8 +59,9 @@ void head_error_page(struct server *srv, enum status st, struct response *r)
 	if (srv->errors_dir && custom_page(srv->errors_dir, st, &r->body) == 0)
 		return;
 	const char *why = (size_t)st < sizeof explanations / sizeof *explanations ? explanations[st] : NULL;
-	buf_printf(&r->body, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>%d %s</title></head>\n"
-		   "<body><h1>%d %s</h1>\n<p>%s</p>\n<hr><address>staged-httpd (%s)</address></body></html>\n",
+	buf_printf(&r->body, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>%d %s</title>\n"
+		   "<link rel=\"stylesheet\" href=\"/style.css\"></head>\n<body><main>\n<h1>%d %s</h1>\n"
+		   "<p>%s</p>\n<hr><address>staged-httpd (%s)</address>\n</main></body></html>\n",
 		   (int)st, http_reason(st), (int)st, http_reason(st), why ? why : "", srv->stage);
 }
 

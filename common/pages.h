@@ -1,4 +1,5 @@
-/* pages: the built-in pages under /_/: info (who served you) and history. */
+/* pages: the built-in pages under /_/: info (who served you, in HTML and in JSON) and
+ * history. */
 #ifndef PAGES_H
 #define PAGES_H
 
@@ -8,5 +9,6 @@
 
 enum status pages_serve(struct server *srv, const struct request *req, const char *addr,
 			const char *path, struct buf *body);
+const char *pages_type(const char *path);	/* the Content-Type pages_serve() writes */
 
 #endif

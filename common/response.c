@@ -208,7 +208,7 @@ static enum status serve_builtin(struct server *srv, const struct request *req, 
 {
 	enum status st = pages_serve(srv, req, addr, path, &r->body);
 
-	r->type = html_type;
+	r->type = pages_type(path);
 	if (st == S_NOT_FOUND && srv->ext && srv->ext->page)
 		st = srv->ext->page(srv, req, path, r);
 	if (st == S_OK)

@@ -169,6 +169,13 @@ setup() {
   still_serving
 }
 
+# bats test_tags=errors
+@test "the built-in error page links the site's stylesheet, /style.css" {
+  req GET /no-such-file.txt
+  expect_error_page 404
+  expect_body_has '<link rel="stylesheet" href="/style.css">'
+}
+
 # ---------------------------------------------------------------- methods
 
 # bats test_tags=methods
@@ -719,6 +726,22 @@ setup() {
   expect_header Location /list/sub/
 }
 
+# bats test_tags=directories,listing
+@test "the root's listing offers no way up; a subdirectory's offers ../ first" {
+  fetch /
+  expect_status 200
+  expect_body_has '<a href="./file.txt">file.txt</a>'
+  if grep -a -q -F -e 'href="../"' "$BODY"; then
+    echo "the root's listing offers ../"
+    false
+  fi
+  fetch /list/
+  expect_status 200
+  local first
+  first=$(grep -a -o -m 1 'href="[^"]*"' "$BODY" | head -n 1)
+  [ "$first" = 'href="../"' ] || { echo "the first link of /list/ is '$first', not ../"; false; }
+}
+
 # ---------------------------------------------------------------- conditional requests
 
 # bats test_tags=conditional
@@ -993,6 +1016,69 @@ setup() {
   expect_body_has Linux
   if [ "$STAGE" != 03-fork ]; then # 03 serves from a child, whose pid is not known here
     grep -a -q -w -e "$SERVER_PID" "$BODY" || { echo "the server's pid $SERVER_PID is not on the page"; false; }
+  fi
+}
+
+# json_value KEY: the value of KEY in $BODY, which must be one JSON object (RFC 8259)
+# and nothing else: strings as UTF-8 text, null as "null". python3, else jq, parses it.
+json_value() {
+  if command -v python3 >/dev/null; then
+    python3 -c 'import json, sys
+v = json.load(open(sys.argv[1], encoding="utf-8"))[sys.argv[2]]
+sys.stdout.buffer.write(b"null" if v is None else v.encode("utf-8"))' "$BODY" "$1" ||
+      { echo "not a JSON object with \"$1\": $(head -c 600 "$BODY")"; return 1; }
+  else
+    jq -j -e --arg k "$1" 'if has($k) then .[$k] // "null" else error("no key") end' "$BODY" ||
+      { echo "not a JSON object with \"$1\": $(head -c 600 "$BODY")"; return 1; }
+  fi
+}
+
+# expect_json_value KEY VALUE: $BODY is a JSON object whose KEY is the string VALUE.
+expect_json_value() {
+  local v
+  v=$(json_value "$1") || return 1
+  [ "$v" = "$2" ] || { echo "expected \"$1\": \"$2\", got \"$v\""; return 1; }
+}
+
+# No python3 nor jq: nothing here can read JSON.
+need_json_parser() {
+  command -v python3 >/dev/null || command -v jq >/dev/null || skip "needs python3 or jq to parse JSON"
+}
+
+# bats test_tags=builtin
+@test "/_/info.json answers the facts of /_/info as JSON: stage, caller, browser and OS, process" {
+  need_json_parser
+  fetch /_/info.json -A "$FIREFOX_UA"
+  expect_status 200
+  expect_header Content-Type application/json
+  expect_header Cache-Control no-store
+  expect_length_matches_body
+  expect_json_value address 127.0.0.1
+  expect_json_value browser Firefox
+  expect_json_value system Linux
+  expect_json_value user_agent "$FIREFOX_UA"
+  expect_json_value stage "$STAGE"
+  local who
+  who=$(json_value served_by)
+  [[ $who =~ ^pid=([0-9]+)( thread=[0-9]+)?$ ]] || { echo "served_by '$who' is not pid=N [thread=N]"; false; }
+  if [ "$STAGE" != 03-fork ]; then # 03 serves from a child, whose pid is not known here
+    [ "${BASH_REMATCH[1]}" = "$SERVER_PID" ] || { echo "served_by '$who', the server is pid $SERVER_PID"; false; }
+  fi
+}
+
+# bats test_tags=builtin,security
+@test "/_/info.json escapes a hostile User-Agent: valid ASCII JSON, the same text back, no markup" {
+  need_json_parser
+  # Quotes, backslashes, markup, a tab (the one control character a field may hold) and
+  # two bytes over 0x7f (read as ISO-8859-1: e9 is U+00E9).
+  req GET /_/info.json 'User-Agent: Evil "quoted" \\back\\slash </script><b>&\tx \xe9t\xe9\r\n'
+  expect_status 200
+  expect_json_value user_agent "$(printf 'Evil "quoted" \\back\\slash </script><b>&\tx \xc3\xa9t\xc3\xa9')"
+  expect_json_value browser unknown
+  [ "$(tr -d '\000-\177' <"$BODY" | wc -c)" -eq 0 ] || { echo "bytes over 0x7f in the JSON"; false; }
+  if grep -a -q -e '[<>&]' "$BODY"; then
+    echo "a raw <, > or & in the JSON: it could close a <script> it is put in"
+    false
   fi
 }
 
