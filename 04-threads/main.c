@@ -88,10 +88,10 @@ static void *connection_thread(void *arg)
  * may take locks and wake the condition variables that the other threads sleep on. */
 static void *signal_thread(void *arg)
 {
-	struct server *srv = arg;
 	sigset_t stops;
 	int sig;
 
+	(void)arg;
 	sigemptyset(&stops);
 	sigaddset(&stops, SIGINT);
 	sigaddset(&stops, SIGTERM);
@@ -100,8 +100,6 @@ static void *signal_thread(void *arg)
 		;
 	sock_stop();
 	/* end sigwait */
-	if (extra && extra->stopping)
-		extra->stopping(srv);
 	team_wake();
 	pool_wake();
 	return NULL;
@@ -184,7 +182,7 @@ static void start_threads(struct server *srv)
 	sigaddset(&stops, SIGINT);
 	sigaddset(&stops, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stops, NULL);	/* before any thread: they inherit it */
-	if (pthread_create(&tid, &attr, signal_thread, srv) != 0)
+	if (pthread_create(&tid, &attr, signal_thread, NULL) != 0)
 		die(1, "cannot start the signal thread");
 	if (pool_size)
 		pool_start(srv, pool_size, queue, &attr);

@@ -108,7 +108,9 @@ void team_wake(void)
  * Why shutting down a socket from here is safe: the table holds a socket until its
  * thread has finished with it. A thread that has just closed its socket may still be in
  * the table; the number can meanwhile name a file another thread opened (no socket:
- * nobody accepts any more), and then shutdown() fails with ENOTSOCK and does nothing. */
+ * nobody accepts any more), and then shutdown() fails with ENOTSOCK and does nothing.
+ * (05 hands its event streams to a thread of its own: such a socket may still be in
+ * the table too, and a stream that a stop shuts down here only ends a little sooner.) */
 int team_stop(int seconds)
 {
 	struct timespec deadline;

@@ -11,7 +11,6 @@ struct threads_extra {
 	const struct stage_option *options;	/* its options, after 04's */
 	void (*prepare)(struct server *srv);	/* options read, root open, before listening */
 	void (*started)(struct server *srv);	/* listening, threads ready, before accepting */
-	void (*stopping)(struct server *srv);	/* SIGINT/SIGTERM came (on the signal thread) */
 	void (*finished)(struct server *srv);	/* every thread has ended, before the summary */
 };
 

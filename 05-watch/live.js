@@ -3,30 +3,45 @@
 // place, without reloading the page; any other change reloads the page, after a short
 // notice naming the file. After a server restart the browser reconnects by itself
 // (EventSource does, every "retry" ms) and the page reloads once: files may have
-// changed while no one was watching.
+// changed while no one was watching. An answer that is not a stream (503 when the
+// server holds --max-streams already) makes EventSource give up for good: then this
+// script tries again itself, later and later (2 s, doubling up to a minute).
 (function () {
   'use strict';
   if (!window.EventSource || window.stagedLive) return;
   window.stagedLive = { server: null, events: 0 };
+  var wait = 2000;
 
-  var source = new EventSource('/_/events');
+  function listen() {
+    var source = new EventSource('/_/events');
+    source.addEventListener('hello', hello);
+    source.addEventListener('change', change);
+    source.addEventListener('error', function () {
+      if (source.readyState !== EventSource.CLOSED) return;  // it retries by itself
+      setTimeout(listen, wait);
+      wait = Math.min(2 * wait, 60000);
+    });
+  }
 
-  source.addEventListener('hello', function (e) {
+  function hello(e) {
     var server = JSON.parse(e.data).server;
+    wait = 2000;
     if (window.stagedLive.server && window.stagedLive.server !== server) location.reload();
     window.stagedLive.server = server;
-  });
+  }
 
-  source.addEventListener('change', function (e) {
-    var change = JSON.parse(e.data);
+  function change(e) {
+    var c = JSON.parse(e.data);
     window.stagedLive.events++;
-    if (change.css) {
-      swapStylesheets(change.paths);
+    if (c.css) {
+      swapStylesheets(c.paths);
       return;
     }
-    notice(change.path);
+    notice(c.path);
     setTimeout(function () { location.reload(); }, 300);
-  });
+  }
+
+  listen();
 
   // Point each <link rel=stylesheet> of ours at a fresh URL: the browser fetches it and
   // restyles the page. Only the changed ones, when the page links them; all of ours

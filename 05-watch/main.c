@@ -3,16 +3,20 @@
  * A watcher thread notices changes under the document root (watch.c: inotify on Linux,
  * or a stat() scan at an interval anywhere). A burst of changes, such as an editor's
  * save (write, rename, chmod), becomes one event once the tree has been quiet for a
- * moment (a trailing debounce). The event goes to every open /_/events stream, each
- * on its own thread, and on to its browser as a Server-Sent Event (live.c). Every HTML
- * page the server sends carries a small script (live.js, put in by live.c through the
- * core's extension point, srv->ext) that listens to that stream: it swaps a changed
- * stylesheet in place and reloads the page for anything else.
+ * moment (a trailing debounce). The event goes to every open /_/events stream, and on
+ * to its browser as a Server-Sent Event (live.c). Every HTML page the server sends
+ * carries a small script (live.js, put in by live.c through the core's extension
+ * point, srv->ext) that listens to that stream: it swaps a changed stylesheet in place
+ * and reloads the page for anything else.
  *
- * Why on 04's threads and not on 02's event loop: a stream is a loop that waits for news
- * and writes it, which a thread can simply do, blocking. In 02 it would be one more
- * state in the state machine, and the watcher one more descriptor in the loop. The
- * server is 04's own code (threads_main()); this file only adds to it.
+ * Two ways of serving, side by side. Requests are served as in 04, a thread per
+ * connection (threads_main(): this file only adds to it), because a request is short
+ * work that may block on the disk and the network. A stream is the opposite: it lasts
+ * as long as its page is open, and nearly all that time it waits. A thread each would
+ * take a place under --max-threads, and a descriptor that it gives back only when a
+ * write fails. So a stream, once its head has gone out, passes to one event thread
+ * (live.c) that holds them all in one poll() set, as 02's loop holds its connections,
+ * and sees at once when a page goes away. --max-streams caps them.
  *
  * What the threads share here: the options below, written while parsing the command
  * line, before any thread; everything else in this file belongs to the watcher thread. */
@@ -42,7 +46,8 @@ static int kind = WATCH_POLL;
 #endif
 static int interval_ms = 1000;	/* --interval: polling only */
 static int debounce_ms = 100;	/* --debounce: the quiet time that ends a burst */
-static int heartbeat_s = 15;	/* --heartbeat: a comment on idle streams this often */
+static int heartbeat_s = 15;	/* --heartbeat: a comment on every stream this often */
+static int max_streams;		/* --max-streams: 0 when not given (stream_cap()) */
 static int no_watch;		/* --no-watch: serve exactly like 04 */
 
 static const char *const kinds[] = { [WATCH_POLL] = "poll", [WATCH_INOTIFY] = "inotify", NULL };
@@ -55,7 +60,10 @@ static const struct stage_option options[] = {
 	{ .name = "debounce", .value = &debounce_ms, .min = 1, .max = 3600 * 1000,
 	  .usage = "      --debounce MS     a burst of changes ends after MS quiet (default 100)\n" },
 	{ .name = "heartbeat", .value = &heartbeat_s, .min = 1, .max = 3600,
-	  .usage = "      --heartbeat SECS  an idle event stream gets a comment this often (default 15)\n" },
+	  .usage = "      --heartbeat SECS  every event stream gets a comment this often (default 15)\n" },
+	{ .name = "max-streams", .value = &max_streams, .min = 1, .max = SOCK_FD_MAX,
+	  .usage = "      --max-streams N   at most N open event streams; more get 503 (default:\n"
+		   "                        half the descriptor limit: the rest stay for requests)\n" },
 	{ .name = "no-watch", .value = &no_watch, .flag = true,
 	  .usage = "      --no-watch        no watching, no live reload: serve exactly like 04-threads\n" },
 	{ 0 }
@@ -242,34 +250,39 @@ static void prepare(struct server *srv)
 		die(1, "%s", err);
 }
 
+/* How many streams at once: --max-streams, or half the descriptor limit (ulimit -n, as
+ * 04 raised it). Each stream holds a descriptor for as long as its page is open; the
+ * other half is left for the requests, each of which needs a socket and a file. */
+static int stream_cap(void)
+{
+	int half = sock_fd_limit() / 2;
+
+	return max_streams ? max_streams : half > 1 ? half : 1;
+}
+
 /* Listening, before the first client: start the watcher and live reload. */
 static void started(struct server *srv)
 {
 	if (no_watch)
 		return;
+	live_start(srv, heartbeat_s, stream_cap());	/* first: the watcher posts to it */
 	if (pthread_create(&watcher_tid, NULL, watcher, srv) != 0)
 		die(1, "cannot start the watcher thread");
-	live_start(srv, heartbeat_s);
 	if (!srv->quiet)
 		fprintf(stderr, "live reload: watching %s with %s%s\n", srv->root,
 			kind == WATCH_INOTIFY ? "inotify" : "polling",
 			kind == WATCH_POLL ? " (see --interval)" : "");
 }
 
-/* On the signal thread: wake every stream, so that it sees we are stopping. */
-static void stopping(struct server *srv)
-{
-	(void)srv;
-	live_wake();
-}
-
-/* Every connection thread has ended: end the watcher too. */
+/* Every connection thread has ended: end the watcher and the event thread too. Both
+ * poll the stop pipe, so they have ended, or are about to. */
 static void finished(struct server *srv)
 {
 	(void)srv;
 	if (watch) {
-		pthread_join(watcher_tid, NULL);	/* it polls the stop pipe: it has ended */
+		pthread_join(watcher_tid, NULL);
 		watch_close(watch);
+		live_end();
 	}
 }
 
@@ -277,7 +290,7 @@ int main(int argc, char **argv)
 {
 	struct server srv = { .stage = "05-watch" };
 	static const struct threads_extra extra = {
-		.options = options, .prepare = prepare, .started = started, .stopping = stopping, .finished = finished,
+		.options = options, .prepare = prepare, .started = started, .finished = finished,
 	};
 
 	return threads_main(&srv, argc, argv, &extra);

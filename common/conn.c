@@ -281,7 +281,8 @@ static bool send_all(struct server *srv, int fd, struct response *r)
 
 /* Serve one connection until it closes, blocking: read, parse, send, repeat. The
  * whole of each request must arrive within the timeout, counted from when we start
- * waiting for it: an idle keep-alive client and a slow "slowloris" one both end there. */
+ * waiting for it: an idle keep-alive client and a slow "slowloris" one both end there.
+ * A stage's stream (05's /_/events) may take the socket instead, after its head. */
 void serve_connection(struct server *srv, int fd, const struct sockaddr *sa, socklen_t len)
 {
 	struct conn *c = malloc(sizeof *c);	/* heap, not stack: 04's threads have small stacks */
@@ -306,13 +307,14 @@ void serve_connection(struct server *srv, int fd, const struct sockaddr *sa, soc
 		bool sent = send_all(srv, fd, &c->res);
 		bool stream = sent && c->res.stream && c->req.method == M_GET;
 		keep = conn_done(srv, c, sent) && !sock_stopping();
-		if (stream)	/* the stage's stream (srv->ext) goes on until it ends */
-			srv->ext->stream(srv, fd);
+		if (stream && srv->ext->stream(srv, fd))
+			fd = -1;	/* the stage's stream (srv->ext) took the socket: not ours */
 	}
 	/* end keep-alive-loop */
-	if (c->linger)
+	if (fd >= 0 && c->linger)
 		conn_linger(fd);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	conn_free(c);
 	free(c);
 }

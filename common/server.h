@@ -32,9 +32,11 @@ struct extension {
 	void (*filter)(struct buf *html);
 	const char *tag;	/* with a filter, required: marks such a file's ETag, "...-TAG" */
 	const char *headers;	/* header lines for every file response, or NULL */
-	/* After the head of a response with r->stream is sent (GET only): the stream goes
-	 * on, on this connection, until the function returns; then the connection closes. */
-	void (*stream)(struct server *srv, int fd);
+	/* After the head of a response with r->stream is sent (GET only): take the
+	 * connection's socket, to go on with the stream elsewhere. True when the stage owns
+	 * fd now (the connection's thread must not close it), false when it refused (the
+	 * caller closes it). */
+	bool (*stream)(struct server *srv, int fd);
 };
 
 struct server {

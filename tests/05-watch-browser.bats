@@ -92,3 +92,15 @@ browser_check() {
   start_server -r "$LIVE_ROOT" --watch poll --interval 200
   browser_check
 }
+
+# --max-streams 1, the place taken: the page's stream is refused (503), and EventSource
+# gives up on such an answer; live.js then tries again by itself, and connects once the
+# place is free (tests/browser/stream-cap.mjs).
+# bats test_tags=stage:05-watch,browser
+@test "browser: a page refused a stream (503, --max-streams) connects once a place is free" {
+  start_server -r "$LIVE_ROOT" --max-streams 1
+  run timeout -k 5 45 node "$BROWSER_DIR/stream-cap.mjs" "$URL" 3>&-
+  printf '%s\n' "$output"
+  [ "$status" -eq 0 ] || { echo "the browser script exited $status"; cat "$SERVER_ERR"; false; }
+  [[ $output == *"] PASS: "* ]] || { echo "exit 0, but no PASS line"; false; }
+}

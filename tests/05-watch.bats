@@ -6,10 +6,13 @@
 # dotfiles and dot-directories never make an event; a stylesheet-only burst says
 # css:true; new directories are watched as they appear; fifty streams all get the same
 # event and ordinary requests are still answered at once; an idle stream gets heartbeat
-# comments; HTML responses (files, listings, error and built-in pages) carry the script
-# before the last </body> (else </head>, else at the end) with a Content-Length, ETag,
-# HEAD and Range that agree with it, while other files are served byte for byte;
-# --no-watch is 04 again. And the hostile side: a client that never reads, hundreds
+# comments; a stream holds no thread (1100 unread streams, and pages are still served),
+# a stream whose client leaves gives its descriptor back at once, one that stops
+# reading is closed after -t seconds, and --max-streams answers 503 beyond it; HTML
+# responses (files, listings, error and built-in pages) carry the script before the
+# last </body> (else </head>, else at the end) with a Content-Length, ETag, HEAD and
+# Range that agree with it, while other files are served byte for byte; --no-watch is
+# 04 again. And the hostile side: a client that never reads, hundreds
 # that vanish, files that appear and vanish during scans, a root deleted or replaced
 # under the server: it reports what it can, keeps serving and exits 0 on SIGTERM.
 #
@@ -229,6 +232,39 @@ streams_with() {
 
 # every_stream_has COUNT ERE: all COUNT streams s1, s2, ... have a line matching ERE.
 every_stream_has() { [ "$(streams_with "$2")" -ge "$1" ]; }
+
+# A client of /_/events that never reads: python3 -c "$UNREAD_PY" PORT N SECS [RCVBUF]
+# opens N connections, sends the request on each, prints "open N" once all are sent,
+# then holds them, unread, for SECS seconds. RCVBUF: a small receive buffer (set before
+# connecting: the window is agreed on at the handshake), so that its socket fills soon.
+UNREAD_PY='
+import resource, socket, sys, time
+port, n, secs = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+rcvbuf = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if soft != resource.RLIM_INFINITY and soft < n + 64:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (n + 64, hard))
+held = []
+for i in range(n):
+    s = socket.socket()
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(10)
+    s.connect(("127.0.0.1", port))
+    s.sendall(b"GET /_/events HTTP/1.1\r\nHost: t\r\n\r\n")
+    held.append(s)
+print("open %d" % len(held), flush=True)
+time.sleep(secs)
+'
+
+# unread NAME N [RCVBUF]: N streams that never read, in the background (50 s), as NAME;
+# returns once all are sent.
+unread() {
+  command -v python3 >/dev/null || skip "needs python3 (to hold many sockets)"
+  in_background "$1" python3 -c "$UNREAD_PY" "$PORT" "$2" 50 ${3:+"$3"}
+  wait_until 30 count_at_least "$(stream_file "$1")" "^open $2\$" 1 ||
+    { echo "$1 did not open its $2 streams:"; cat "$(stream_file "$1")"; false; }
+}
 
 # expect_page_with_script FILE: a 200 HTML page whose body is FILE (the script in its
 # place), counted exactly by Content-Length.
@@ -751,8 +787,8 @@ fifty_streams() {
     { echo "$(grep -c '/_/events' "$SERVER_ERR") answered"; false; }
   echo "all answered; now $(threads "$SERVER_PID") threads"
   quick_get
-  # ... and each stream thread ends at its first write after the client left (a
-  # heartbeat at the latest, every second here).
+  # ... and no thread is left behind: a stream's connection thread ends once it has
+  # handed the socket over, and the event thread closes each stream as its client leaves.
   wait_until 20 threads_at_most "$SERVER_PID" $((base + 2)) ||
     { echo "$(threads "$SERVER_PID") threads, baseline $base"; false; }
   echo "back to $(threads "$SERVER_PID") threads"
@@ -763,6 +799,120 @@ fifty_streams() {
   printf '<p>after the crowd</p>\n' >>"$DOC/page.html"
   expect_change ev 1 '{"path":"/page.html","paths":["/page.html"],"css":false}'
   expect_change late 1 '{"path":"/page.html","paths":["/page.html"],"css":false}'
+  quick_get
+}
+
+# ---------------------------------------------------------------- a stream is not a thread
+
+# The event thread holds every stream; a connection's thread only sends the head. So
+# 1100 streams that never read (more than --max-threads, 1024) take no thread each, and
+# a page is served at once among them. The default --max-streams, half the descriptor
+# limit, must let them in: the server raises its limit to the hard one (64 Ki at most).
+# bats test_tags=stage:05-watch,streams,threads
+@test "1100 streams that never read hold no thread each: pages and events go on, SIGTERM exits 0" {
+  local hard base_fds base_threads n=1100 start
+  hard=$(ulimit -Hn)
+  [ "$hard" = unlimited ] || [ "$hard" -ge 2400 ] ||
+    skip "needs a hard descriptor limit (ulimit -Hn) of 2400 or more, here $hard"
+  watch_server inotify -q
+  base_fds=$(fd_count "$SERVER_PID") base_threads=$(threads "$SERVER_PID")
+  echo "baseline: $base_fds descriptors, $base_threads threads"
+  unread crowd "$n"
+  wait_until 30 fds_at_least "$SERVER_PID" $((base_fds + n)) ||
+    { echo "the server holds $(fd_count "$SERVER_PID") descriptors, $(threads "$SERVER_PID") threads"; false; }
+  # The connection threads have sent their heads and ended.
+  wait_until 10 threads_at_most "$SERVER_PID" $((base_threads + 2)) ||
+    { echo "$(threads "$SERVER_PID") threads for $n streams (baseline $base_threads)"; false; }
+  echo "$n streams: $(fd_count "$SERVER_PID") descriptors, $(threads "$SERVER_PID") threads"
+  quick_get
+  quick_get "${URL}page.html"
+  mark_change
+  printf '<p>among the crowd</p>\n' >>"$DOC/page.html"
+  expect_change ev 1 '{"path":"/page.html","paths":["/page.html"],"css":false}'
+  fds_at_least "$SERVER_PID" $((base_fds + n)) ||
+    { echo "the streams were not held: $(fd_count "$SERVER_PID") descriptors"; false; }
+  running crowd
+  start=$(now_ms)
+  stop_server TERM
+  echo "exit $SERVER_STATUS after $(($(now_ms) - start)) ms"
+  [ "$SERVER_STATUS" -eq 0 ] || { cat "$SERVER_ERR"; false; }
+  wait_for_grep "$SERVER_DIR/stdout" '^summary:'
+}
+
+# A stream's client that leaves is seen at once (its socket turns readable, a read
+# gives 0), not at the next write that fails: the heartbeat is 15 s here.
+# bats test_tags=stage:05-watch,streams
+@test "streams closed by their clients give back their descriptors within a second or two" {
+  local base i start
+  watch_server inotify
+  base=$(fd_count "$SERVER_PID")
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    open_stream "s$i"
+  done
+  wait_until 5 fds_at_least "$SERVER_PID" $((base + 10))
+  echo "10 streams: $(fd_count "$SERVER_PID") descriptors (were $base)"
+  start=$(now_ms)
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    kill "${BG[s$i]}"
+  done
+  wait_until 2 fds_below "$SERVER_PID" $((base + 1)) ||
+    { echo "still $(fd_count "$SERVER_PID") descriptors (were $base)"; false; }
+  echo "back to $(fd_count "$SERVER_PID") descriptors after $(($(now_ms) - start)) ms"
+  running ev
+  mark_change
+  printf 'x\n' >>"$DOC/file.txt"
+  expect_change ev 1 '{"path":"/file.txt","paths":["/file.txt"],"css":false}'
+}
+
+# The cap: beyond it, /_/events answers 503 (HEAD too); pages are served as usual; and a
+# stream that closes makes room for the next.
+# bats test_tags=stage:05-watch,streams,cli
+@test "--max-streams 3: a fourth stream gets 503, pages do not; when one closes, a new one is taken" {
+  local base
+  watch_server inotify --max-streams 3
+  open_stream s2
+  open_stream s3
+  base=$(fd_count "$SERVER_PID")
+  fetch /_/events
+  expect_status 503
+  fetch /_/events -I
+  expect_status 503
+  quick_get
+  kill "${BG[s2]}"
+  wait_until 2 fds_below "$SERVER_PID" "$base" ||
+    { echo "still $(fd_count "$SERVER_PID") descriptors (were $base with 3 streams)"; false; }
+  open_stream s4
+  fetch /_/events
+  expect_status 503
+  mark_change
+  printf 'x\n' >>"$DOC/file.txt"
+  expect_change s4 1 '{"path":"/file.txt","paths":["/file.txt"],"css":false}'
+  expect_change ev 1
+  expect_change s3 1
+}
+
+# A client that never reads, with a small receive buffer: once its socket (kept small by
+# the server) is full, events queue up for it, and -t seconds (1 here) without a byte
+# taken close it. Big events (16 long names each) fill it in a few.
+# bats test_tags=stage:05-watch,streams,slow-client
+@test "a stream that takes nothing for -t seconds once its socket is full is closed; the others miss nothing" {
+  local base i j name
+  watch_server inotify -t 1
+  base=$(fd_count "$SERVER_PID")
+  unread stuck 1 1024
+  wait_until 5 fds_at_least "$SERVER_PID" $((base + 1))
+  name=$(printf 'n%.0s' {1..200})
+  for ((i = 1; i <= 30; i++)); do
+    for j in {10..25}; do : >"$DOC/$name-$i-$j.html"; done
+    wait_until 10 count_at_least "$(stream_file ev)" '^event: change$' "$i"
+    if fds_below "$SERVER_PID" $((base + 1)); then
+      break
+    fi
+  done
+  echo "after $i events of $(event_data ev 1 | wc -c) bytes: $(fd_count "$SERVER_PID") descriptors (were $base)"
+  fds_below "$SERVER_PID" $((base + 1)) || { echo "the stream that never reads is still held"; false; }
+  [ "$(changes ev)" -eq "$i" ] || { echo "ev got $(changes ev) events, expected $i"; false; }
+  running stuck
   quick_get
 }
 
