@@ -10,6 +10,8 @@
 #   make fuzz       the libFuzzer harnesses (clang), FUZZ_TIME seconds each (default 60)
 #   make bench      the client and wrk against the stages and the peers installed, and
 #                   05-watch's change-to-event latency and polling cost (tests/bench-watch)
+#   make lab LAB=NN   a student's starter tree for lab NN (build/lab/), and its tarball
+#   make grade LAB=NN grade lab NN: a line per task, then "Score: N/100"
 #   make clean      remove every build output
 
 CC      ?= cc
@@ -34,7 +36,7 @@ PROGRAMS = $(STAGES:%=$(OUT)/%/server) $(OUT)/client/client
 BREAKS   = $(if $(filter 03-fork,$(STAGES)),$(OUT)/03-fork/server-break-noclose $(OUT)/03-fork/server-break-noreap) \
 	   $(if $(filter 04-threads,$(STAGES)),$(OUT)/04-threads/server-break-nolock)
 
-.PHONY: all run test unit sanitize tsan valgrind fuzz bench clean
+.PHONY: all run test unit sanitize tsan valgrind fuzz bench lab grade clean
 .SECONDARY:	# keep every object, also the break-it builds' (make would delete them)
 all: $(PROGRAMS) $(BREAKS)
 
@@ -44,7 +46,7 @@ $(OBJ)/%.o: %.c
 	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # 01-iterative: one connection at a time, blocking.
-$(OUT)/01-iterative/server: $(OBJ)/01-iterative/main.o $(COMMON)
+$(OUT)/01-iterative/server: $(patsubst %.c,$(OBJ)/%.o,$(wildcard 01-iterative/*.c)) $(COMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -121,7 +123,7 @@ $(OUT)/client/client: $(CLIENT)
 # Unit tests of common/: one binary, table-driven, last line "N passed, N failed".
 # (They test 05-watch's injection too: inject.c, which needs nothing else of 05.)
 $(OBJ)/tests/unit/%.o: CPPFLAGS += -I05-watch
-$(OBJ)/unit-tests: $(UNIT) $(OBJ)/05-watch/inject.o $(COMMON)
+$(OBJ)/unit-tests: $(UNIT) $(if $(filter 05-watch,$(STAGES)),$(OBJ)/05-watch/inject.o) $(COMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 unit: $(OBJ)/unit-tests
@@ -189,6 +191,17 @@ fuzz:
 bench: all
 	BIN=$(OUT) STAGES="$(STAGES)" tests/bench
 	$(if $(filter 05-watch,$(STAGES)),BIN=$(OUT) tests/bench-watch)
+
+# The course kit (lab/): a student's starter tree for lab LAB, with the holes of that lab
+# cut out of the reference (build/lab/NN-stage/ and a tarball), and the grader: one line
+# per task, then "Score: N/100" (BIN=... grades another server, GRADE_JSON=FILE).
+LAB ?=
+lab:
+	@test -n "$(LAB)" || { echo "make lab LAB=NN (01 to 05)"; exit 2; }
+	lab/mklab $(LAB)
+grade: all
+	@test -n "$(LAB)" || { echo "make grade LAB=NN (01 to 05)"; exit 2; }
+	lab/grade $(LAB)
 
 clean:
 	rm -rf build $(PROGRAMS) $(STAGES:%=%/server) 0[1-5]-*/server-break-*
