@@ -17,6 +17,8 @@ int main(int argc, char **argv)
 
 	server_start(&srv, argc, argv, NULL, NULL);
 	/* begin accept-loop */
+	/* LAB 01.1: until the server stops, take the next connection in the
+	 * listen queue (sock_accept()) and serve it to its end: serve_connection(). */
 	while (!sock_stopping()) {
 		struct sockaddr_storage peer;
 		socklen_t len = sizeof peer;
@@ -25,6 +27,7 @@ int main(int argc, char **argv)
 			continue;	/* stopping (EINTR), or a client gone before accept */
 		serve_connection(&srv, fd, (struct sockaddr *)&peer, len);
 	}
+	/* END LAB 01.1 */
 	/* end accept-loop */
 	server_finish(&srv);
 	return 0;

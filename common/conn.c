@@ -47,7 +47,6 @@ char *conn_space(struct conn *c, size_t *room)
 	return c->in + c->in_len;
 }
 
-/* Drop the first n bytes of the input. */
 /* Drop the first n bytes of the input. With n == 0 there is nothing to do, and the
  * buffer may not exist at all (conn_idle() gave it back): memmove(NULL, NULL, 0) is
  * undefined behaviour, which UBSan reports, so it must not be called. */
@@ -241,6 +240,11 @@ static bool read_more(struct conn *c, long long deadline, bool *timed_out)
 	size_t room;
 	char *p = conn_space(c, &room);
 
+	/* LAB 01.3: read once into p, never waiting past the deadline (then
+	 * *timed_out says whether a request had started: conn_started()). SO_RCVTIMEO
+	 * bounds a read() by the whole timeout: enough for a request's first bytes, not
+	 * for the rest (wait_readable() waits for what is left). Retry after a signal,
+	 * unless the server is stopping with nothing to read (conn_quiet()). */
 	for (;;) {
 		if (!p || (sock_stopping() && conn_quiet(c)))
 			return false;
@@ -256,6 +260,7 @@ static bool read_more(struct conn *c, long long deadline, bool *timed_out)
 		if (n == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
 			return false;	/* closed by the client, or reset */
 	}
+	/* END LAB 01.3 */
 }
 
 /* Send a response on a blocking socket. Each write waits SOCK_SEND_SLICE_MS at most
@@ -294,6 +299,11 @@ void serve_connection(struct server *srv, int fd, const struct sockaddr *sa, soc
 	conn_init(c, fd, sa, len);
 	sock_tune(fd, srv->timeout);
 	/* begin keep-alive-loop */
+	/* LAB 01.2: answer the connection's requests one after another.
+	 * For each: parse what has come, and read more until a request is whole, within
+	 * -t seconds of starting to wait for it (one that came only in part gets a 408:
+	 * conn_fail()); send the answer; go on while conn_done() keeps the connection.
+	 * (A stage's stream may take the socket after a response: lab 5.) */
 	for (bool keep = true; keep;) {
 		long long deadline = conn_clock_ms() + srv->timeout * 1000LL;
 		bool timed_out = false;
@@ -310,6 +320,7 @@ void serve_connection(struct server *srv, int fd, const struct sockaddr *sa, soc
 		if (stream && srv->ext->stream(srv, fd))
 			fd = -1;	/* the stage's stream (srv->ext) took the socket: not ours */
 	}
+	/* END LAB 01.2 */
 	/* end keep-alive-loop */
 	if (fd >= 0 && c->linger)
 		conn_linger(fd);

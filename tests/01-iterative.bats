@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # 01-iterative: one process, one connection at a time. The lesson these tests pin down:
 # a client that connects and sends nothing holds the only server until its idle timeout
-# (-t 2), and everyone else waits; one process serves every request.
+# (-t 2), and everyone else waits; a slow one, until its request's deadline; one process
+# serves every request.
 
 # bats file_tags=stage:01-iterative
 
@@ -47,6 +48,25 @@ teardown() {
   send_pieces 'GET /file.txt HTTP/1.1\r\n' 'Host: t\r\n' 'Connection: close\r\n' '\r\n'
   expect_status 200
   timed_get
+}
+
+# bats test_tags=stage:01-iterative,slow-client
+@test "a request that stops halfway gets its 408 at the deadline, not -t after its last byte" {
+  # Half a request, the next line 1.5 s later, then silence. The whole request is due
+  # 2 s after the server began to wait for it; a server that gave each read() the whole
+  # -t again would answer only at 3.5 s. (The pause is the stimulus: a slow client.)
+  local start elapsed
+  start=$(now_ms)
+  timeout 8 bash -c '
+    exec 5<>"/dev/tcp/127.0.0.1/$1" || exit 1
+    printf "GET /file.txt HTTP/1.1\r\n" >&5
+    sleep 1.5
+    printf "Host: t\r\n" >&5
+    cat <&5' stall "$PORT" >"$RESP" 2>/dev/null 3>&- || true
+  elapsed=$(($(now_ms) - start))
+  split_response
+  expect_status 408
+  [ "$elapsed" -lt 3000 ] || { echo "the 408 came after $elapsed ms, expected about 2000 (-t 2)"; false; }
 }
 
 # bats test_tags=stage:01-iterative,process
