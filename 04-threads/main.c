@@ -75,9 +75,11 @@ static void *connection_thread(void *arg)
 	struct handover *h = arg;
 
 	/* begin connection-thread */
+	/* LAB 04.1b: serve the connection, free h, then leave the team: last of all */
 	team_serve(h);
 	free(h);
 	team_leave();
+	/* END LAB 04.1b */
 	/* end connection-thread */
 	return NULL;
 }
@@ -112,6 +114,9 @@ static void *signal_thread(void *arg)
 static void spawn(struct server *srv, int fd, const struct sockaddr_storage *peer, socklen_t len)
 {
 	/* begin spawn-thread */
+	/* LAB 04.1: a detached thread (attr) serves fd, given a struct handover of its
+	 * own (malloc; number ++created) and counted in the team before it exists; if
+	 * it cannot be made, uncount it and close fd */
 	struct handover *h = malloc(sizeof *h);
 	pthread_t tid;
 	int err = ENOMEM;
@@ -128,6 +133,7 @@ static void spawn(struct server *srv, int fd, const struct sockaddr_storage *pee
 		free(h);
 		close(fd);
 	}
+	/* END LAB 04.1 */
 	/* end spawn-thread */
 }
 

@@ -34,6 +34,8 @@ static void *pool_thread(void *arg)
 
 	pthread_mutex_lock(&pool.lock);
 	/* begin pool-loop */
+	/* LAB 04.4c: until stopping with the queue empty: wait on pool.work, take the
+	 * oldest connection into h, signal pool.room, then serve it without the lock */
 	for (;;) {
 		while (pool.queued == 0 && !sock_stopping())
 			pthread_cond_wait(&pool.work, &pool.lock);
@@ -51,6 +53,7 @@ static void *pool_thread(void *arg)
 		team_serve(h);
 		pthread_mutex_lock(&pool.lock);
 	}
+	/* END LAB 04.4c */
 	/* end pool-loop */
 	pthread_mutex_unlock(&pool.lock);
 	free(h);
@@ -79,31 +82,37 @@ void pool_start(struct server *srv, int threads, int queue_size, const pthread_a
 /* The cap: wait until the queue has a free place. False when stopping instead. */
 bool pool_wait_room(void)
 {
+	/* LAB 04.4: sleep on pool.room while the queue is full, unless stopping */
 	pthread_mutex_lock(&pool.lock);
 	while (pool.queued == pool.size && !sock_stopping())
 		pthread_cond_wait(&pool.room, &pool.lock);
 	pthread_mutex_unlock(&pool.lock);
+	/* END LAB 04.4 */
 	return !sock_stopping();
 }
 
 /* Queue an accepted connection (pool_wait_room() found a place) and wake a thread. */
 void pool_put(int fd, const struct sockaddr_storage *peer, socklen_t len)
 {
+	/* LAB 04.4b: queue the connection and signal pool.work, under the lock */
 	pthread_mutex_lock(&pool.lock);
 	int tail = (pool.head + pool.queued) % pool.size;
 	pool.queue[tail] = (struct handover){ .fd = fd, .peer = *peer, .len = len };
 	pool.queued++;
 	pthread_cond_signal(&pool.work);
 	pthread_mutex_unlock(&pool.lock);
+	/* END LAB 04.4b */
 }
 
 /* Stopping: wake every pool thread and the main thread, so that they see it. */
 void pool_wake(void)
 {
+	/* LAB 04.4d: wake whoever waits on pool.work or pool.room */
 	pthread_mutex_lock(&pool.lock);
 	pthread_cond_broadcast(&pool.work);
 	pthread_cond_broadcast(&pool.room);
 	pthread_mutex_unlock(&pool.lock);
+	/* END LAB 04.4d */
 }
 
 /* Every pool thread has ended: free the queue. */

@@ -38,20 +38,24 @@ void team_init(int slots)
 /* A thread that serves is about to be made: count it. */
 void team_enter(void)
 {
+	/* LAB 04.2: count the thread in (team.live, team.peak), under the lock */
 	pthread_mutex_lock(&team.lock);
 	team.live++;
 	if (team.live > team.peak)
 		team.peak = team.live;
 	pthread_mutex_unlock(&team.lock);
+	/* END LAB 04.2 */
 }
 
 /* A thread that serves ends (or could not be made): there is room for another. */
 void team_leave(void)
 {
+	/* LAB 04.2b: count the thread out and signal team.room, under the lock */
 	pthread_mutex_lock(&team.lock);
 	team.live--;
 	pthread_cond_signal(&team.room);
 	pthread_mutex_unlock(&team.lock);
+	/* END LAB 04.2b */
 }
 
 /* The cap: wait until fewer than max threads serve; meanwhile new clients wait in the
@@ -59,10 +63,12 @@ void team_leave(void)
 bool team_wait_room(int max)
 {
 	/* begin cap-wait */
+	/* LAB 04.3: sleep on team.room while max threads serve, unless stopping */
 	pthread_mutex_lock(&team.lock);
 	while (team.live >= max && !sock_stopping())
 		pthread_cond_wait(&team.room, &team.lock);
 	pthread_mutex_unlock(&team.lock);
+	/* END LAB 04.3 */
 	/* end cap-wait */
 	return !sock_stopping();
 }
@@ -74,31 +80,38 @@ void team_serve(struct handover *h)
 	int slot = 0;
 
 	log_set_thread(h->number);
+	/* LAB 04.2c: list h->fd in a free slot of team.serving, under the lock */
 	pthread_mutex_lock(&team.lock);
 	while (team.serving[slot] >= 0)	/* one is free: there is a slot per thread */
 		slot++;
 	team.serving[slot] = h->fd;
 	pthread_mutex_unlock(&team.lock);
+	/* END LAB 04.2c */
 	serve_connection(h->srv, h->fd, (struct sockaddr *)&h->peer, h->len);
 	/* begin count-served */
 #ifdef BREAK_NOLOCK
 	team.served++;		/* BROKEN on purpose: two threads can lose an update */
 #endif
+	/* LAB 04.2d: free the slot and count the connection (team.served), under the
+	 * lock; not in the break-it build, which has counted above, without it */
 	pthread_mutex_lock(&team.lock);
 	team.serving[slot] = -1;
 #ifndef BREAK_NOLOCK
 	team.served++;
 #endif
 	pthread_mutex_unlock(&team.lock);
+	/* END LAB 04.2d */
 	/* end count-served */
 }
 
 /* Stopping: wake the main thread if it waits for room. */
 void team_wake(void)
 {
+	/* LAB 04.3b: wake whoever waits on team.room */
 	pthread_mutex_lock(&team.lock);
 	pthread_cond_broadcast(&team.room);
 	pthread_mutex_unlock(&team.lock);
+	/* END LAB 04.3b */
 }
 
 /* Stopping: wake the threads that wait for a client (shutting down the reading side of

@@ -6,11 +6,12 @@
 # over hundreds of connections are all answered in both modes; threads end with their
 # connection (the process's thread count comes back to its baseline), while a pool makes
 # none at all; --max-threads caps the threads under a flood of idle clients, the others
-# wait in the listen backlog and are served as the idle ones time out; an idle client
-# costs one thread until -t; SIGTERM lets idle keep-alive clients go at once but lets a
-# download finish; the access log, history and the exit counts gather every thread's
-# work, whole and exact. The break-it build (server-break-nolock) must really race:
-# ThreadSanitizer has to catch it, or the lab's lesson would be false.
+# wait in the listen backlog and are served as the idle ones time out, and a stop wakes
+# the main thread where it waits at the cap, or for room in the pool's full queue; an
+# idle client costs one thread until -t; SIGTERM lets idle keep-alive clients go at
+# once but lets a download finish; the access log, history and the exit counts gather
+# every thread's work, whole and exact. The break-it build (server-break-nolock) must
+# really race: ThreadSanitizer has to catch it, or the lab's lesson would be false.
 #
 # Threads are counted in /proc/PID/task. A fresh server has its baseline: the main thread
 # (the one that accepts) and the signal thread, the N pool threads with --pool N, and
@@ -78,6 +79,15 @@ tasks() {
 
 tasks_are() { [ "$(tasks "$1")" -eq "$2" ]; }
 
+tasks_at_least() { [ "$(tasks "$1")" -ge "$2" ]; }
+
+# tasks_are_or_gone PID N: process PID has N threads, or has exited.
+tasks_are_or_gone() {
+  local n
+  n=$(tasks "$1")
+  [ "$n" -eq "$2" ] || [ "$n" -eq 0 ]
+}
+
 # own_server ARGS...: a server of this test's own (teardown() stops it). Waits until it
 # has exactly its baseline of threads; sets BASE to that number, and BASE_FDS and
 # BASE_SOCKETS to its descriptors and sockets then.
@@ -90,8 +100,8 @@ own_server() {
   start_server "$@"
   # The main thread (it accepts), the signal thread, the pool, the sanitizer's own.
   BASE=$((1 + 1 + pool + RUNTIME_THREADS))
-  wait_until 5 tasks_are "$SERVER_PID" "$BASE" ||
-    { echo "a fresh server: $(tasks "$SERVER_PID") threads, expected $BASE"; return 1; }
+  wait_until 5 tasks_are_or_gone "$SERVER_PID" "$BASE" && tasks_are "$SERVER_PID" "$BASE" ||
+    { echo "a fresh server: $(tasks "$SERVER_PID") threads (0: it has exited), expected $BASE"; return 1; }
   BASE_FDS=$(fd_count "$SERVER_PID") BASE_SOCKETS=$(sockets "$SERVER_PID")
   echo "server $SERVER_PID ($*): $BASE threads, $BASE_FDS descriptors, $BASE_SOCKETS sockets"
 }
@@ -120,7 +130,8 @@ settles() {
 idle_connections() {
   local i fd
   for ((i = 0; i < $1; i++)); do
-    exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
+    exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" ||
+      { echo "idle connection $((i + 1)) of $1 could not connect: is the server alive?"; return 1; }
     IDLE+=("$fd")
   done
 }
@@ -179,7 +190,7 @@ expect_all_lines() {
   local bad
   bad=$(grep -a -c -v -E -e "$2" "$1") || true
   [ "$bad" -eq 0 ] || {
-    echo "$bad lines of $1 do not match /$2/, e.g.:"
+    echo "lines of $1 that do not match /$2/: $bad, the first ones below"
     grep -a -v -E -e "$2" "$1" | head -n 5 | cat -v
     return 1
   }
@@ -199,7 +210,9 @@ two_connections_two_threads() {
   fetch '/_/info?b'
   expect_status 200
   KB=$(threads_in "$BODY")
-  printf 'GET /_/info?a2 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&7
+  [[ $KB =~ ^[0-9]+$ ]] || { echo "B's page names no thread (thread=K): B was not served by a thread of its own"; return 1; }
+  printf 'GET /_/info?a2 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&7 ||
+    { echo "A's connection was closed before its second request"; return 1; }
   timeout 5 cat <&7 >"$RESP" || true
   exec 7>&-
   [ "$(count_responses)" -eq 2 ] || { echo "A: expected 2 responses, got $(count_responses)"; return 1; }
@@ -234,7 +247,7 @@ two_connections_two_threads() {
   two_connections_two_threads 2
   [ "$(printf '%s\n' "$KA" "$KB" | sort -n | tr '\n' ' ')" = '1 2 ' ]
   # Neither connection made a thread.
-  tasks_are "$SERVER_PID" "$BASE" || { echo "$(tasks "$SERVER_PID") threads, baseline $BASE"; false; }
+  tasks_are "$SERVER_PID" "$BASE" || { echo "the server has $(tasks "$SERVER_PID") threads, baseline $BASE"; false; }
 }
 
 # ---------------------------------------------------------------- many connections
@@ -256,7 +269,7 @@ load_4x50x20() {
   load_4x50x20
   # Each thread ended with its connection: back to the main and signal threads.
   wait_until 10 tasks_are "$SERVER_PID" "$BASE" ||
-    { echo "$(tasks "$SERVER_PID") threads, baseline $BASE"; false; }
+    { echo "the server has $(tasks "$SERVER_PID") threads, baseline $BASE"; false; }
   stopped_by_term 5000
   # Every connection counted once (the count is kept under the lock), and the
   # connections really were served by many threads at once.
@@ -271,7 +284,7 @@ load_4x50x20() {
 @test "--pool 4: the same 4 x 50 x 20 load is all answered by the 4 pool threads" {
   own_server -q -t 2 -r "$DOCROOT" --pool 4
   load_4x50x20
-  tasks_are "$SERVER_PID" "$BASE" || { echo "$(tasks "$SERVER_PID") threads, baseline $BASE"; false; }
+  tasks_are "$SERVER_PID" "$BASE" || { echo "the server has $(tasks "$SERVER_PID") threads, baseline $BASE"; false; }
   stopped_by_term 5000
   expect_threads_line 200 4
   grep -a -q -E '^summary: 4000 requests,' "$SERVER_DIR/stdout"
@@ -314,8 +327,8 @@ load_4x50x20() {
   # backlog; each lasts -t 1 once it has a thread. The GET comes behind all six.
   idle_connections 6
   in_background get curl -sS --max-time 15 -o /dev/null -w '%{http_code}' "${URL}file.txt"
-  wait_until 5 tasks_are "$SERVER_PID" "$cap" ||
-    { echo "$(tasks "$SERVER_PID") threads: the cap $cap was not reached"; false; }
+  wait_until 5 tasks_at_least "$SERVER_PID" "$cap" ||
+    { echo "the cap of $cap threads was not reached: the server has $(tasks "$SERVER_PID")"; false; }
   # Sampled while they are held and replaced: never more than 3 connections in the
   # server (the others wait in the kernel), never more than 3 threads but for a moment:
   # a thread that has just given its place up may still be on its way out while the
@@ -340,10 +353,61 @@ load_4x50x20() {
   [ "$RC" -eq 0 ] && [ "$OUT" = 200 ] || { echo "the GET was not answered 200"; false; }
   # It waited for two rounds of idle connections to time out (three at a time).
   [ "$elapsed" -ge 1500 ] || { echo "answered before the idle connections timed out: was the cap held?"; false; }
-  wait_until 5 tasks_are "$SERVER_PID" "$BASE" || { echo "$(tasks "$SERVER_PID") threads left"; false; }
+  wait_until 5 tasks_are "$SERVER_PID" "$BASE" || { echo "the server still has $(tasks "$SERVER_PID") threads, baseline $BASE"; false; }
   timed_get
   stopped_by_term 5000
   expect_threads_line 8 3
+}
+
+# listen_backlog: how many connections wait in the kernel's listen queue of this test's
+# server, accepted by the kernel but not yet by the server (the field rx_queue of its
+# listening socket in /proc/net/tcp).
+listen_backlog() {
+  local hex
+  hex=$(awk -v local="0100007F:$(printf '%04X' "$PORT")" \
+    '$2 == local && $4 == "0A" { split($5, q, ":"); print q[2]; exit }' /proc/net/tcp)
+  [ -n "$hex" ] || { echo "no listening socket 127.0.0.1:$PORT in /proc/net/tcp" >&2; return 1; }
+  echo $((16#$hex))
+}
+
+backlog_is() { [ "$(listen_backlog)" = "$1" ]; }
+
+# held_at_cap N: N + 1 connections that send nothing, to this test's server at a cap of
+# N: N of them accepted, the last one left waiting in the listen backlog. The server
+# stays so: its idle clients have -t to go.
+held_at_cap() {
+  idle_connections $(($1 + 1))
+  wait_until 5 fds_at_least "$SERVER_PID" $((BASE_FDS + $1)) ||
+    { echo "the server accepted $(($(fd_count "$SERVER_PID") - BASE_FDS)) connections, expected $1"; return 1; }
+  wait_until 5 backlog_is 1 ||
+    { echo "the listen backlog holds $(listen_backlog) connections, expected 1: is the cap held?"; return 1; }
+  [ "$(sockets "$SERVER_PID")" -eq $((BASE_SOCKETS + $1)) ] ||
+    { echo "the server holds $(($(sockets "$SERVER_PID") - BASE_SOCKETS)) connections, cap $1"; return 1; }
+  echo "$1 connections accepted, 1 in the listen backlog"
+}
+
+# bats test_tags=stage:04-threads,cap,signals
+@test "--max-threads 2: SIGTERM while the main thread waits at the cap, a third client in the backlog: exit 0 at once" {
+  own_server -q -t 30 -r "$DOCROOT" --max-threads 2
+  held_at_cap 2
+  tasks_are "$SERVER_PID" $((BASE + 2)) || { echo "the server has $(tasks "$SERVER_PID") threads, expected $((BASE + 2))"; false; }
+  # The signal thread must wake the main thread where it waits for room.
+  stopped_by_term 5000
+  expect_threads_line 2 2
+  grep -a -q -E '^summary: 0 requests,' "$SERVER_DIR/stdout"
+}
+
+# bats test_tags=stage:04-threads,cap,pool,signals
+@test "--pool 1: idle clients fill the pool thread and the queue's 4 places, the next waits in the backlog; SIGTERM: exit 0 at once" {
+  own_server -q -t 30 -r "$DOCROOT" --pool 1
+  # One connection for the thread, four queued (the queue has 4 places per thread).
+  held_at_cap 5
+  tasks_are "$SERVER_PID" "$BASE" || { echo "the server has $(tasks "$SERVER_PID") threads, baseline $BASE"; false; }
+  # The main thread waits for room in the queue, the pool thread for its client: the
+  # stop wakes both. The thread still takes the four queued connections, and closes them.
+  stopped_by_term 5000
+  expect_threads_line 5 1
+  grep -a -q -E '^summary: 0 requests,' "$SERVER_DIR/stdout"
 }
 
 # bats test_tags=stage:04-threads,slow-client
@@ -353,8 +417,8 @@ load_4x50x20() {
   start=$(now_ms)
   exec 7<>"/dev/tcp/127.0.0.1/$PORT"
   wait_until 5 tasks_are "$SERVER_PID" $((BASE + 1)) ||
-    { echo "$(tasks "$SERVER_PID") threads, expected $((BASE + 1))"; false; }
-  wait_until 5 tasks_are "$SERVER_PID" "$BASE" || { echo "$(tasks "$SERVER_PID") threads left"; false; }
+    { echo "the server has $(tasks "$SERVER_PID") threads, expected $((BASE + 1))"; false; }
+  wait_until 5 tasks_are "$SERVER_PID" "$BASE" || { echo "the server still has $(tasks "$SERVER_PID") threads, baseline $BASE"; false; }
   elapsed=$(($(now_ms) - start))
   echo "the idle connection's thread was gone after $elapsed ms (-t 1)"
   [ "$elapsed" -ge 800 ] || { echo "gone before the timeout"; false; }
@@ -369,7 +433,7 @@ load_4x50x20() {
   exec 7<>"/dev/tcp/127.0.0.1/$PORT"
   timed_get
   [ "$ELAPSED" -ge 800 ] || { echo "answered before the idle client timed out (-t 1)"; false; }
-  tasks_are "$SERVER_PID" "$BASE" || { echo "$(tasks "$SERVER_PID") threads, baseline $BASE"; false; }
+  tasks_are "$SERVER_PID" "$BASE" || { echo "the server has $(tasks "$SERVER_PID") threads, baseline $BASE"; false; }
 }
 
 # ---------------------------------------------------------------- stopping
@@ -386,7 +450,7 @@ idle_then_term() {
   exec 8<>"/dev/tcp/127.0.0.1/$PORT"
   # Both accepted (a descriptor each).
   wait_until 5 fds_at_least "$SERVER_PID" $((BASE_FDS + 2)) ||
-    { echo "$(fd_count "$SERVER_PID") descriptors, were $BASE_FDS"; return 1; }
+    { echo "the server has $(fd_count "$SERVER_PID") descriptors, $BASE_FDS at start"; return 1; }
   stopped_by_term 5000
   grep -a -q -E '^summary: 1 requests,' "$SERVER_DIR/stdout"
 }
@@ -440,8 +504,8 @@ download_then_term() {
   own_server -t 2 -r "$DOCROOT" -l "$access"
   load_4x50x20
   # A line is written after its response has gone: wait for the last ones.
-  wait_until 5 lines_are "$access" 4000 || { echo "$(wc -l <"$access") lines in the access log"; false; }
-  wait_until 5 lines_are "$SERVER_ERR" 4000 || { echo "$(wc -l <"$SERVER_ERR") lines on stderr"; false; }
+  wait_until 5 lines_are "$access" 4000 || { echo "the access log has $(wc -l <"$access") lines"; false; }
+  wait_until 5 lines_are "$SERVER_ERR" 4000 || { echo "the server wrote $(wc -l <"$SERVER_ERR") lines on stderr"; false; }
   local date='\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}\]'
   expect_all_lines "$access" "^127\\.0\\.0\\.1 - - $date \"GET /file\\.txt HTTP/1\\.1\" 200 1024 \"-\" \"[^\"]*\"\$"
   expect_all_lines "$SERVER_ERR" \
