@@ -61,11 +61,13 @@ static void on_child(int sig)
 	(void)status;
 	live--;		/* broken on purpose: counted, never waited for: a zombie */
 #else
+	/* LAB 03.2: reap every child that has exited, and count it out (live, forget()) */
 	pid_t pid;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		live--;
 		forget(pid);
 	}
+	/* END LAB 03.2 */
 #endif
 	errno = saved;
 }
@@ -93,6 +95,7 @@ static void hold_signals(int block, sigset_t *old)
  * unblocks and sleeps in one step, so that wake-up cannot be missed. */
 static void wait_for_slot(void)
 {
+	/* LAB 03.3: at the cap (--max-children), sleep until a child exits or we stop */
 	sigset_t old;
 
 	if (live < max_children)
@@ -101,12 +104,15 @@ static void wait_for_slot(void)
 	while (live >= max_children && !sock_stopping())
 		sigsuspend(&old);
 	hold_signals(0, &old);
+	/* END LAB 03.3 */
 }
 
 /* Fork a child to serve fd. SIGCHLD stays blocked until the parent has counted the
  * child, or a quick child could be reaped (live--) before it was counted. */
 static void spawn(struct server *srv, int fd, struct sockaddr_storage *peer, socklen_t len)
 {
+	/* LAB 03.1: fork. The child restores the signal mask and SIGCHLD's default action,
+	 * closes the listener, serves fd and exits; the parent counts it (live, pids). */
 	sigset_t old;
 
 	hold_signals(1, &old);
@@ -129,12 +135,15 @@ static void spawn(struct server *srv, int fd, struct sockaddr_storage *peer, soc
 		fprintf(stderr, "server: fork failed (%s): connection closed\n", strerror(errno));
 	}
 	hold_signals(0, &old);
+	/* END LAB 03.1 */
 #ifndef BREAK_NOCLOSE
+	/* LAB 03.1b: the parent is done with fd: it closes its copy */
 	/* Why the parent closes: fork gave the child its own descriptor for the same open
 	 * connection, and the kernel ends the connection only when the last descriptor on
 	 * it is closed. If the parent kept its copy, the client would never see the child's
 	 * close, and the parent would run out of descriptors. */
 	close(fd);
+	/* END LAB 03.1b */
 #endif
 }
 
@@ -143,6 +152,8 @@ static void spawn(struct server *srv, int fd, struct sockaddr_storage *peer, soc
  * reap every child before the summary. */
 static void stop_children(struct server *srv)
 {
+	/* LAB 03.4: SIGTERM each child, wait for them until the deadline at most, then
+	 * SIGKILL the rest and reap every child, so that none outlives the parent */
 	long long deadline = conn_clock_ms() + (srv->timeout + 1) * 1000LL;
 	struct timespec nap = { 0, 20 * 1000 * 1000 };
 	sigset_t old;
@@ -160,6 +171,7 @@ static void stop_children(struct server *srv)
 		;
 	live = 0;
 	hold_signals(0, &old);
+	/* END LAB 03.4 */
 }
 
 int main(int argc, char **argv)

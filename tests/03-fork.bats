@@ -2,10 +2,14 @@
 # 03-fork: the parent accepts, a child process serves each connection and exits. The
 # lessons these tests pin down: every connection gets its own process (its own pid on
 # /_/info), yet history, the access log and the exit summary count every child's
-# requests; the parent reaps every child (no zombies) and closes its copy of every
-# connected socket (its descriptors come back to where they started); --max-children
-# caps the live children under a flood while the others wait in the listen backlog; a
-# child killed or kept idle costs only its own client; SIGTERM stops the whole family.
+# requests; after each fork the child closes the listener and sheds the parent's
+# blocked signals and SIGCHLD handler, and the parent closes its copy of the connected
+# socket (its descriptors come back to where they started); the parent reaps every
+# child (no zombies), all of them even when their exits raised a single SIGCHLD, and
+# counts each one out (its place under the cap, its entry in the table of pids);
+# --max-children caps the live children under a flood while the others wait in the
+# listen backlog, and a SIGTERM still stops the parent asleep at the cap; a child
+# killed or kept idle costs only its own client; SIGTERM stops the whole family.
 # The two break-it builds (server-break-noclose, server-break-noreap) must really leak,
 # or the lab's lesson would be false.
 #
@@ -36,9 +40,11 @@ setup() {
 }
 
 teardown() {
-  exec 7>&- 8>&-
+  exec 7>&- 8>&- 9>&-
   end_background
   if own_server_running; then
+    # A test that failed may have left it stopped (SIGSTOP): it would not see SIGTERM.
+    kill -CONT "$SERVER_PID" 2>/dev/null || true
     stop_family
   fi
 }
@@ -96,6 +102,40 @@ zombies_at_least() { [ "$(zombies "$1")" -ge "$2" ]; }
 
 fds_at_most() { [ "$(fd_count "$1")" -le "$2" ]; }
 
+# sockets PID: the inode numbers of the sockets PID has open, one per line.
+sockets() {
+  ls -l "/proc/$1/fd" 2>/dev/null | grep -o -E 'socket:\[[0-9]+\]' | tr -dc '0-9\n'
+}
+
+# lacks_socket PID INODE: PID has no descriptor on the socket INODE.
+lacks_socket() {
+  if sockets "$1" | grep -q -x -F "$2"; then
+    return 1
+  fi
+}
+
+# show_fds PID: what PID's descriptors point to, indented, for the evidence.
+show_fds() {
+  ls -l "/proc/$1/fd" 2>/dev/null | sed -n 's/^.* \([0-9][0-9]*\) -> /  \1 -> /p'
+}
+
+# sigset PID FIELD: a signal set of PID from /proc/PID/status, in hexadecimal (FIELD
+# SigBlk: the signals it blocks, SigCgt: those it has a handler for; signal N is the
+# bit 1 << (N - 1)).
+sigset() {
+  awk -v field="$2:" '$1 == field { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# blocks_as PID MASK: PID blocks exactly the signals of MASK.
+blocks_as() { [ "$(sigset "$1" SigBlk)" = "$2" ]; }
+
+# catches PID SIGNAL: PID has a handler for SIGNAL (a name: CHLD, TERM, ...).
+catches() {
+  local set
+  set=$(sigset "$1" SigCgt)
+  [ -n "$set" ] && (((0x$set >> ($(kill -l "$2") - 1)) & 1))
+}
+
 # The pids (pid=N) in FILE, one per line, in order.
 pids_in() {
   grep -a -o -E 'pid=[0-9]+' "$1" | cut -d= -f2
@@ -122,7 +162,7 @@ after_load() {
   expect_json "$output" failed 0
   wait_until 10 no_children "$SERVER_PID" || { show_family "$SERVER_PID"; return 1; }
   wait_until 5 fds_at_most "$SERVER_PID" "$BASE" ||
-    { echo "descriptors: $(fd_count "$SERVER_PID"), baseline $BASE"; ls -l "/proc/$SERVER_PID/fd"; return 1; }
+    { echo "descriptors: $(fd_count "$SERVER_PID"), baseline $BASE"; show_fds "$SERVER_PID"; return 1; }
 }
 
 # bats test_tags=stage:03-fork,reap,fds
@@ -143,6 +183,74 @@ after_load() {
     false
   fi
   kill -0 "$SERVER_PID"
+}
+
+# bats test_tags=stage:03-fork,fds
+@test "after the fork each closes the copy it has no use for: the child the listener, the parent the connection" {
+  own_server -q -t 5 -r "$DOCROOT"
+  local base listener child start elapsed
+  # No client yet: the parent's one socket is the listening one.
+  base=$(fd_count "$SERVER_PID")
+  listener=$(sockets "$SERVER_PID")
+  echo "baseline: $base descriptors, listening socket $listener"
+  [ "$(printf '%s\n' "$listener" | wc -w)" -eq 1 ] || { show_fds "$SERVER_PID"; echo "expected one socket"; false; }
+  # An idle connection holds its child while we look at both.
+  exec 7<>"/dev/tcp/127.0.0.1/$PORT"
+  wait_until 3 children_at_least "$SERVER_PID" 1 || { show_family "$SERVER_PID"; echo "no child for the connection"; false; }
+  child=$(children "$SERVER_PID" | awk '{ print $1 }')
+  wait_until 3 lacks_socket "$child" "$listener" ||
+    { show_fds "$child"; echo "child $child still holds the listening socket $listener"; false; }
+  wait_until 3 fds_at_most "$SERVER_PID" "$base" ||
+    { show_fds "$SERVER_PID"; echo "the parent has $(fd_count "$SERVER_PID") descriptors, it had $base"; false; }
+  # What a client sees of it: a response that closes its connection ends at once,
+  # because the child's close() was the last reference to the connection.
+  start=$(now_ms)
+  send 'GET /file.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n'
+  elapsed=$(($(now_ms) - start))
+  expect_status 200
+  echo "the connection ended $elapsed ms after the request"
+  [ "$elapsed" -lt 2000 ] || { echo "the connection stayed open after the response"; false; }
+  exec 7>&-
+}
+
+# bats test_tags=stage:03-fork,signals
+@test "after the fork the child blocks no signal the parent did not, and has no SIGCHLD handler" {
+  own_server -q -t 5 -r "$DOCROOT"
+  local mask child
+  # The parent waits for a client with its usual mask (the one it was started with).
+  mask=$(sigset "$SERVER_PID" SigBlk)
+  echo "the parent blocks $mask and catches $(sigset "$SERVER_PID" SigCgt)"
+  catches "$SERVER_PID" CHLD || { echo "the parent has no SIGCHLD handler"; false; }
+  exec 7<>"/dev/tcp/127.0.0.1/$PORT"
+  wait_until 3 children_at_least "$SERVER_PID" 1 || { show_family "$SERVER_PID"; echo "no child for the connection"; false; }
+  child=$(children "$SERVER_PID" | awk '{ print $1 }')
+  # SIGTERM blocked in the child would keep it deaf to stop_children().
+  wait_until 3 blocks_as "$child" "$mask" ||
+    { echo "child $child blocks $(sigset "$child" SigBlk), the parent $mask"; false; }
+  echo "child $child blocks $(sigset "$child" SigBlk) and catches $(sigset "$child" SigCgt)"
+  if catches "$child" CHLD; then
+    echo "child $child still has the parent's SIGCHLD handler"
+    false
+  fi
+  catches "$child" TERM || { echo "child $child lost the SIGTERM handler it inherited"; false; }
+  exec 7>&-
+}
+
+# bats test_tags=stage:03-fork,reap
+@test "three children exit while the parent is stopped: one SIGCHLD for three, all reaped" {
+  own_server -q -t 5 -r "$DOCROOT"
+  exec 7<>"/dev/tcp/127.0.0.1/$PORT" 8<>"/dev/tcp/127.0.0.1/$PORT" 9<>"/dev/tcp/127.0.0.1/$PORT"
+  wait_until 5 children_at_least "$SERVER_PID" 3 || { show_family "$SERVER_PID"; false; }
+  # A stopped process runs no handler: the three exits leave one SIGCHLD pending, the
+  # same as three exits while SIGCHLD is blocked or its handler runs.
+  kill -STOP "$SERVER_PID"
+  exec 7>&- 8>&- 9>&-
+  wait_until 5 zombies_at_least "$SERVER_PID" 3 || { show_family "$SERVER_PID"; false; }
+  show_family "$SERVER_PID"
+  kill -CONT "$SERVER_PID"
+  wait_until 5 no_children "$SERVER_PID" ||
+    { echo "left after the parent's one SIGCHLD:"; show_family "$SERVER_PID"; false; }
+  quick_get
 }
 
 # ---------------------------------------------------------------- a process per connection
@@ -242,6 +350,43 @@ after_load() {
   secs=$(json_num "$OUT" elapsed_s)
   awk -v s="$secs" 'BEGIN { exit !(s >= 2.5) }' || { echo "done in $secs s: were the 10 really capped at 3?"; false; }
   quick_get
+}
+
+# bats test_tags=stage:03-fork,cap,reap
+@test "a reaped child frees its place, under the cap (--max-children 3) and in the table of pids" {
+  own_server -q -t 10 -r "$DOCROOT" --max-children 3
+  local start elapsed
+  # 12 connections at once, three children at a time: each child reaped lets one more in.
+  run -0 timeout 30 "$CLIENT" --json --max-clients=2 --max-conns=6 --timeout=5 "${URL}file.txt" 3>&-
+  expect_json "$output" ok 12
+  wait_until 5 no_children "$SERVER_PID" || { show_family "$SERVER_PID"; false; }
+  # The count is back to 0: two idle clients get a child each (the cap is not reached).
+  exec 7<>"/dev/tcp/127.0.0.1/$PORT" 8<>"/dev/tcp/127.0.0.1/$PORT"
+  wait_until 5 children_at_least "$SERVER_PID" 2 ||
+    { echo "the parent did not let two children in"; show_family "$SERVER_PID"; false; }
+  # stop_children() finds both in the table of pids: SIGTERM ends them at once, not
+  # their 10 s idle timeout.
+  start=$(now_ms)
+  stop_family TERM
+  elapsed=$(($(now_ms) - start))
+  echo "exited $SERVER_STATUS after $elapsed ms"
+  [ "$SERVER_STATUS" -eq 0 ] || { echo "exit status $SERVER_STATUS"; false; }
+  [ "$elapsed" -lt 3000 ] || { echo "the idle children were not told to stop"; false; }
+}
+
+# bats test_tags=stage:03-fork,cap,signals
+@test "--max-children 1: SIGTERM stops the parent asleep at the cap at once" {
+  own_server -q -t 10 -r "$DOCROOT" --max-children 1
+  local start elapsed
+  # One idle client holds the only child: the parent sleeps at the cap.
+  exec 7<>"/dev/tcp/127.0.0.1/$PORT"
+  wait_until 5 children_at_least "$SERVER_PID" 1 || { show_family "$SERVER_PID"; false; }
+  start=$(now_ms)
+  stop_family TERM
+  elapsed=$(($(now_ms) - start))
+  echo "exited $SERVER_STATUS after $elapsed ms (the idle child times out after 10 s)"
+  [ "$SERVER_STATUS" -eq 0 ] || { echo "exit status $SERVER_STATUS"; false; }
+  [ "$elapsed" -lt 3000 ] || { echo "the parent slept on at the cap until a child exited"; false; }
 }
 
 # ---------------------------------------------------------------- isolation
