@@ -92,10 +92,13 @@ void live_post(const char *event)
 /* Is there room for one more stream? page() answers 503 when there is none. */
 static bool room_for_a_stream(void)
 {
+	/* LAB 05.1b: under board.lock: is the board still open, with fewer
+	 * than max_streams streams? */
 	pthread_mutex_lock(&board.lock);
 	bool room = !board.closed && board.open < max_streams;
 	pthread_mutex_unlock(&board.lock);
 	return room;
+	/* END LAB 05.1b */
 }
 
 /* The extension's stream, on the connection's thread, once the head of /_/events has
@@ -105,6 +108,9 @@ static bool room_for_a_stream(void)
 /* begin hand-over */
 static bool hand_over(struct server *srv, int fd)
 {
+	/* LAB 05.1: make fd non-blocking, its send buffer STREAM_SNDBUF;
+	 * then, under board.lock, if the board is open and below the cap, add fd to
+	 * board.arrived and count it open; if it was taken, wake the event thread. */
 	bool taken = false;
 	int sndbuf = STREAM_SNDBUF;
 
@@ -121,6 +127,7 @@ static bool hand_over(struct server *srv, int fd)
 	if (taken)
 		wake_up();
 	return taken;
+	/* END LAB 05.1 */
 }
 /* end hand-over */
 
@@ -129,6 +136,9 @@ static bool hand_over(struct server *srv, int fd)
 /* Send what the socket takes now, without waiting. False when the client is gone. */
 static bool flush(struct stream *s)
 {
+	/* LAB 05.4: one write() of s->out, EAGAIN being no failure; keep
+	 * what it did not take; free the buffer once empty, else give the stream
+	 * timeout_ms more from now (give_up). */
 	ssize_t n = write(s->fd, s->out.data, s->out.len);
 
 	if (n < 0)
@@ -140,12 +150,15 @@ static bool flush(struct stream *s)
 	else
 		s->give_up = conn_clock_ms() + timeout_ms;	/* it took some: more time */
 	return true;
+	/* END LAB 05.4 */
 }
 
 /* Queue text for stream s, and send what its socket takes now. False when the stream
  * must go: its client is gone, or has left STREAM_OUT_MAX bytes untaken. */
 static bool queue(struct stream *s, const char *text)
 {
+	/* LAB 05.4b: refuse what would pass STREAM_OUT_MAX; append text to
+	 * s->out, starting its deadline (give_up) if it was empty; then flush(). */
 	size_t n = strlen(text);
 
 	if (s->out.len + n > STREAM_OUT_MAX)
@@ -154,6 +167,7 @@ static bool queue(struct stream *s, const char *text)
 		s->give_up = conn_clock_ms() + timeout_ms;
 	buf_append(&s->out, text, n);
 	return !s->out.failed && flush(s);
+	/* END LAB 05.4b */
 }
 
 /* Close stream i. The last one takes its place: walk the table backwards. */
@@ -188,11 +202,14 @@ static bool still_there(struct stream *s)
 /* What poll() said about stream s, then its deadline. False when it must go. */
 static bool serve(struct stream *s, short revents, long long now)
 {
+	/* LAB 05.3b: readable, hung up or in error: is its client
+	 * still_there()? Writable: flush(). Then, bytes queued past give_up: it goes. */
 	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !still_there(s))
 		return false;
 	if ((revents & POLLOUT) && !flush(s))
 		return false;
 	return s->out.len == 0 || now < s->give_up;
+	/* END LAB 05.3b */
 }
 
 /* The board has news: send it to every stream held until now. (Copied under the lock,
@@ -288,6 +305,10 @@ static void *event_thread(void *arg)
 	long long beat_at = conn_clock_ms() + heartbeat_s * 1000LL;
 
 	(void)arg;
+	/* LAB 05.3: until the server stops: poll() the set of fill_set(),
+	 * for at most next_wait(beat_at); serve() each stream that was in the set, and
+	 * drop() those that must go; on a wake-up, on_wake(); when beat_at has come, a
+	 * heartbeat comment to every stream. A poll() error but EINTR: say so, and end. */
 	while (!sock_stopping()) {
 		int n = n_streams;	/* in the set: those taken below wait for the next turn */
 		if (poll(set, fill_set(), next_wait(beat_at)) < 0 && errno != EINTR) {
@@ -305,6 +326,7 @@ static void *event_thread(void *arg)
 			beat_at = now + heartbeat_s * 1000LL;
 		}
 	}
+	/* END LAB 05.3 */
 	close_all();
 	return NULL;
 }

@@ -217,6 +217,11 @@ static void *watcher(void *arg)
 	long long quiet_at = 0;
 	unsigned long seq = 0;
 
+	/* LAB 05.2: until the server stops: watch_wait() for changes into burst,
+	 * without a limit while no burst is under way, else until quiet_at; every
+	 * change sets quiet_at debounce_ms later (trailing); once quiet_at has passed
+	 * with no change, drop_temporaries(), publish() what is left as event ++seq, and
+	 * start a new burst. An error of watch_wait(): say so, and end the watcher. */
 	while (!sock_stopping()) {
 		long long now = conn_clock_ms();
 		int wait = burst.count ? (int)(quiet_at > now ? quiet_at - now : 0) : -1;
@@ -235,6 +240,7 @@ static void *watcher(void *arg)
 			burst.count = 0;
 		}
 	}
+	/* END LAB 05.2 */
 	return NULL;
 }
 /* end watcher */

@@ -134,19 +134,28 @@ stream_file() {
 }
 
 # open_stream NAME: a client of /_/events in the background (60 s at most), what it
-# receives in $(stream_file NAME); returns once the hello has come. The server accepts
-# only after its watcher is in place, so from then on every change is seen.
+# receives in $(stream_file NAME); returns once the hello has come, and fails as soon as
+# the stream has ended without it. The server accepts only after its watcher is in
+# place, so from then on every change is seen.
 open_stream() {
-  local limit=$(($(now_ms) + 15000))
-  in_background "$1" curl -sS -N --noproxy '*' --max-time 60 "${URL}_/events"
+  local limit=$(($(now_ms) + 15000)) ended
+  in_background "$1" curl -sS -N --noproxy '*' --max-time 60 -w '(%{http_code}, then closed)\n' "${URL}_/events"
   until grep -q -x 'event: hello' "$(stream_file "$1")"; do
+    ended=no
+    kill -0 "${BG[$1]}" 2>/dev/null || ended=yes
+    # (the hello may have come just before the end)
+    if [ "$ended" = yes ] && ! grep -q -x 'event: hello' "$(stream_file "$1")"; then
+      cat "$(stream_file "$1")"
+      echo "stream $1 ended without its hello (the event thread sends it, once the stream is handed over)"
+      return 1
+    fi
     if [ "$(now_ms)" -ge "$limit" ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      cat "$(stream_file "$1")"
       if kill -0 "$SERVER_PID" 2>/dev/null; then
-        echo "no hello on stream $1 within 15 s:"
+        echo "no hello on stream $1 within 15 s"
       else
         echo "no hello on stream $1: the server has died"
       fi
-      cat "$(stream_file "$1")"
       return 1
     fi
     sleep 0.05
@@ -176,16 +185,17 @@ expect_change() {
   local name=$1 n=$2 id=${4:-$2} limit=$((T0 + DEBOUNCE + INTERVAL + MARGIN_MS)) latency data
   until [ "$(changes "$name")" -ge "$n" ]; do
     [ "$(now_ms)" -lt "$limit" ] ||
-      { echo "no change event $n on stream $name within $((limit - T0)) ms:"; cat "$(stream_file "$name")"; return 1; }
+      { echo "stream $name:"; cat "$(stream_file "$name")"; echo "no change event $n on stream $name within $((limit - T0)) ms"; return 1; }
     sleep 0.02
   done
   latency=$(($(now_ms) - T0))
   data=$(event_data "$name" "$n")
   echo "event $n on $name after about $latency ms: $data"
   [ "$(changes "$name")" -eq "$n" ] ||
-    { echo "expected $n events, got $(changes "$name"):"; cat "$(stream_file "$name")"; return 1; }
+    { echo "stream $name:"; cat "$(stream_file "$name")"; echo "expected $n events on stream $name, got $(changes "$name")"; return 1; }
   [ "$latency" -ge "$DEBOUNCE" ] || { echo "it came before the debounce ($DEBOUNCE ms) was over"; return 1; }
-  grep -q -x "id: $id" "$(stream_file "$name")" || { echo "no 'id: $id' line"; cat "$(stream_file "$name")"; return 1; }
+  grep -q -x "id: $id" "$(stream_file "$name")" ||
+    { echo "stream $name:"; cat "$(stream_file "$name")"; echo "no 'id: $id' line on stream $name"; return 1; }
   [ -z "${3:-}" ] || [ "$data" = "$3" ] || { echo "expected data: $3"; return 1; }
 }
 
@@ -195,7 +205,7 @@ no_more() {
   local end=$(($(now_ms) + DEBOUNCE + INTERVAL + 400))
   while [ "$(now_ms)" -lt "$end" ]; do
     [ "$(changes "$1")" -eq "$2" ] ||
-      { echo "expected $2 change events on $1, got $(changes "$1"):"; cat "$(stream_file "$1")"; return 1; }
+      { echo "stream $1:"; cat "$(stream_file "$1")"; echo "expected $2 change events on $1, got $(changes "$1")"; return 1; }
     sleep 0.05
   done
 }
@@ -264,6 +274,94 @@ unread() {
   in_background "$1" python3 -c "$UNREAD_PY" "$PORT" "$2" 50 ${3:+"$3"}
   wait_until 30 count_at_least "$(stream_file "$1")" "^open $2\$" 1 ||
     { echo "$1 did not open its $2 streams:"; cat "$(stream_file "$1")"; false; }
+}
+
+# A client of /_/events that stops reading, then reads again: python3 -c "$PAUSE_PY"
+# PORT GO, with a small receive buffer (as UNREAD_PY's RCVBUF). It reads up to the
+# hello, then nothing until the file GO exists; GO holds N, and it reads on until event N
+# is whole (or the stream ends, or 10 s pass without a byte). Writes what it read, raw.
+PAUSE_PY='
+import os, socket, sys, time
+port, go = int(sys.argv[1]), sys.argv[2]
+out = sys.stdout.buffer
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+s.settimeout(10)
+s.connect(("127.0.0.1", port))
+s.sendall(b"GET /_/events HTTP/1.1\r\nHost: t\r\n\r\n")
+def fail(why):
+    sys.stdout.flush()
+    sys.exit("\n" + why)
+got = b""
+while b"event: hello\n" not in got:
+    d = s.recv(4096)
+    if not d:
+        fail("the stream ended before its hello")
+    got += d
+out.write(got)
+out.flush()
+end = time.monotonic() + 40
+while not os.path.exists(go):
+    if time.monotonic() > end:
+        fail("never told to read on")
+    time.sleep(0.02)
+n = open(go).read().strip()
+last = b"id: " + n.encode() + b"\n"
+got = b""
+while last not in got or b"\n\n" not in got[got.index(last):]:
+    try:
+        d = s.recv(4096)
+    except socket.timeout:
+        fail("once it read again, nothing came for 10 s, and event %s had not come whole" % n)
+    if not d:
+        fail("once it read again, the stream ended before event %s had come whole" % n)
+    got += d
+    out.write(d)
+    out.flush()
+'
+
+# queued_max: the most bytes one of the server's connections holds in the kernel, sent
+# and not yet acknowledged or not sent at all (tx_queue in /proc/net/tcp): those of the
+# stream whose client does not read (the other clients read at once).
+queued_max() {
+  local hex max=0
+  for hex in $(awk -v p=":$(printf '%04X' "$PORT")" '$2 ~ p"$" && $4 == "01" { split($5, q, ":"); print q[1] }' \
+    /proc/net/tcp /proc/net/tcp6 2>/dev/null); do
+    [ $((16#$hex)) -le "$max" ] || max=$((16#$hex))
+  done
+  echo "$max"
+}
+
+# fill_socket: big events (16 long names each), one at a time, until the socket of the
+# stream whose client does not read is full: its kernel took less than half of the last
+# event, and the rest waits in the stream's own queue (its deadline running). Every
+# event reaches stream ev first. Sets EVENTS: how many there were.
+fill_socket() {
+  local name i j before=0 now size
+  name=$(printf 'n%.0s' {1..200})
+  for ((i = 1; i <= 20; i++)); do
+    for j in {10..25}; do : >"$DOC/$name-$i-$j.html"; done
+    if ! wait_until 10 count_at_least "$(stream_file ev)" '^event: change$' "$i"; then
+      echo "the server's stderr:"
+      cat "$SERVER_ERR"
+      if [ "$i" -eq 1 ]; then
+        echo "no event reached stream ev within 10 s"
+      else
+        echo "event $i did not reach stream ev, the ones before did: is the event thread stuck in a write? (a stream's socket must not block)"
+      fi
+      return 1
+    fi
+    now=$(queued_max)
+    size=$(($(event_data ev "$i" | wc -c) + 20))
+    echo "event $i, $size bytes: $now bytes in the kernel for the client that does not read"
+    if [ "$i" -gt 1 ] && [ $((now - before)) -lt $((size / 2)) ]; then
+      EVENTS=$i
+      return 0
+    fi
+    before=$now
+  done
+  echo "20 events, and the socket of the client that does not read is still not full"
+  return 1
 }
 
 # expect_page_with_script FILE: a 200 HTML page whose body is FILE (the script in its
@@ -584,7 +682,7 @@ fifty_streams() {
 @test "--heartbeat 1: an idle stream gets ': heartbeat' comment lines" {
   watch_server inotify --heartbeat 1
   wait_until 10 count_at_least "$(stream_file ev)" '^: heartbeat$' 2 ||
-    { cat "$(stream_file ev)"; false; }
+    { echo "stream ev:"; cat "$(stream_file ev)"; echo "no two heartbeats within 10 s"; false; }
   cat "$(stream_file ev)"
   [ "$(changes ev)" -eq 0 ]
   # Heartbeats are comments between events: a change still comes as usual.
@@ -891,6 +989,22 @@ fifty_streams() {
   expect_change s3 1
 }
 
+# The hand-over and the cap alone (no event, no stream closing): a stream that gets its
+# hello is held by the event thread; with --max-streams of them open, /_/events answers
+# 503 (HEAD too), and pages are served as usual.
+# bats test_tags=stage:05-watch,streams,cli
+@test "--max-streams 2: two streams get their hello; a third gets 503, HEAD too; pages are served" {
+  watch_server inotify --max-streams 2
+  open_stream s2
+  fetch /_/events
+  expect_status 503
+  fetch /_/events -I
+  expect_status 503
+  quick_get
+  running ev
+  running s2
+}
+
 # A client that never reads, with a small receive buffer: once its socket (kept small by
 # the server) is full, events queue up for it, and -t seconds (1 here) without a byte
 # taken close it. Big events (16 long names each) fill it in a few.
@@ -914,6 +1028,56 @@ fifty_streams() {
   [ "$(changes ev)" -eq "$i" ] || { echo "ev got $(changes ev) events, expected $i"; false; }
   running stuck
   quick_get
+}
+
+# A client that stops reading: once its socket is full, what does not fit waits in its
+# stream's queue (a write() may take half an event), and when the client reads again,
+# poll() says the socket has room, and the rest goes: every event, whole, in order.
+# bats test_tags=stage:05-watch,streams,slow-client
+@test "a client that stops reading until its socket is full, then reads again, gets every event whole and in order" {
+  local n rc=0
+  command -v python3 >/dev/null || skip "needs python3 (for a client that pauses)"
+  watch_server inotify
+  in_background paused python3 -c "$PAUSE_PY" "$PORT" "$BATS_TEST_TMPDIR/go"
+  wait_until 15 count_at_least "$(stream_file paused)" '^event: hello$' 1 ||
+    { echo "the client that pauses:"; cat "$(stream_file paused)"; echo "no hello for the client that pauses"; false; }
+  fill_socket
+  printf '%s\n' "$EVENTS" >"$BATS_TEST_TMPDIR/go.tmp"
+  mv "$BATS_TEST_TMPDIR/go.tmp" "$BATS_TEST_TMPDIR/go"
+  wait "${BG[paused]}" || rc=$?
+  unset "BG[paused]"
+  echo "the client read again: $(changes paused) events of $EVENTS, exit $rc"
+  [ "$rc" -eq 0 ] || { echo "the client that paused: $(tail -n 1 "$(stream_file paused)")"; false; }
+  [ "$(changes paused)" -eq "$EVENTS" ] || { echo "the client that paused got $(changes paused) events, not $EVENTS"; false; }
+  for ((n = 1; n <= EVENTS; n++)); do
+    [ "$(event_data paused "$n")" = "$(event_data ev "$n")" ] ||
+      { echo "event $n is not what stream ev got:"; event_data paused "$n" | cut -c 1-200; false; }
+  done
+  [ "$(grep -a '^id: ' "$(stream_file paused)" | tr '\n' ' ')" = "$(seq -f 'id: %g' 1 "$EVENTS" | tr '\n' ' ')" ] ||
+    { echo "the ids are not 1 to $EVENTS in order:"; grep -a '^id: ' "$(stream_file paused)"; false; }
+  quick_get
+}
+
+# A client that never reads: once its socket is full, the rest of an event waits, and
+# -t seconds (1 here) after the socket last took a byte the stream is closed, even with
+# no event after it: its deadline is one of the times poll() wakes up for.
+# bats test_tags=stage:05-watch,streams,slow-client
+@test "a stream whose socket is full is closed -t seconds after it last took a byte, with no event after" {
+  local base start
+  watch_server inotify -t 1
+  base=$(fd_count "$SERVER_PID")
+  unread stuck 1 1024
+  wait_until 5 fds_at_least "$SERVER_PID" $((base + 1))
+  fill_socket
+  start=$(now_ms)
+  wait_until 4 fds_below "$SERVER_PID" $((base + 1)) ||
+    { echo "4 s after its socket was full, the stream that never reads is still held"; false; }
+  echo "closed $(($(now_ms) - start)) ms after its socket was seen full"
+  running stuck
+  quick_get
+  mark_change
+  printf 'x\n' >>"$DOC/file.txt"
+  expect_change ev $((EVENTS + 1)) '{"path":"/file.txt","paths":["/file.txt"],"css":false}'
 }
 
 # Files and directories created and deleted as fast as a shell can, for 2 s, while the
