@@ -18,6 +18,9 @@
  * as far as one non-blocking write goes, and close. */
 static void refuse(struct loop *l, struct client *cl)
 {
+	/* LAB 02.5: explain on stderr, once, why such clients get 503;
+	 * prepare the 503 (conn_fail()), send it with one send_some(), log it
+	 * (conn_done()); then close and free the client */
 	if (!l->warned)		/* once: each 503 is in the request log anyway */
 		fprintf(stderr, "server: descriptor %d is past FD_SETSIZE (%d), which select() cannot "
 			"watch: such clients get 503 (--poll has no such limit)\n", cl->c.fd, FD_SETSIZE);
@@ -27,6 +30,7 @@ static void refuse(struct loop *l, struct client *cl)
 	close(cl->c.fd);
 	conn_free(&cl->c);
 	free(cl);
+	/* END LAB 02.5 */
 }
 
 /* Make a client for a new socket: non-blocking, no Nagle delay, waiting to read. */
@@ -49,18 +53,24 @@ static struct client *new_client(struct loop *l, int fd, struct sockaddr_storage
  * readable while connections wait, so waiting on it now would spin. */
 static void pause_accepting(struct loop *l)
 {
+	/* LAB 02.4b: stop watching the listener; the event loop watches it
+	 * again at resume_at, 100 ms from now (drop() brings that forward) */
 	poller_del(l->poller, l->srv.listen_fd);
 	l->resume_at = conn_clock_ms() + 100;
+	/* END LAB 02.4b */
 }
 
 /* Take every waiting connection, as many as the descriptors allow. */
 void accept_all(struct loop *l)
 {
 	for (;;) {
+		/* LAB 02.4: at the cap (l->max_open connections open),
+		 * stop: pause accepting */
 		if (l->open >= l->max_open) {
 			pause_accepting(l);
 			return;
 		}
+		/* END LAB 02.4 */
 		struct sockaddr_storage peer;
 		socklen_t len = sizeof peer;
 		int fd = accept(l->srv.listen_fd, (struct sockaddr *)&peer, &len);

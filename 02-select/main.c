@@ -83,6 +83,13 @@ static void on_lingering(struct loop *l, struct client *cl)
  * request in its input, until the socket is full or more bytes are needed. */
 static void advance(struct loop *l, struct client *cl)
 {
+	/* LAB 02.1: the transitions. READING: conn_parse(); no whole
+	 * request yet: wait to read. A request (or a bad one, answered 4xx):
+	 * SENDING, with a new deadline. SENDING: send_some(); the socket is full:
+	 * wait to write. All sent, or the write failed: conn_done(); not kept, or
+	 * stopping: linger() if c.linger says the client may still be sending, else
+	 * drop(). Kept: conn_idle(), READING with a new deadline, and round again:
+	 * the next request may be in the buffer already. */
 	for (;;) {
 		if (cl->state == READING) {
 			if (!conn_parse(&l->srv, &cl->c)) {
@@ -108,11 +115,15 @@ static void advance(struct loop *l, struct client *cl)
 		cl->state = READING;	/* keep-alive: the next request must come in time */
 		cl->deadline = conn_clock_ms() + l->srv.timeout * 1000LL;
 	}
+	/* END LAB 02.1 */
 }
 
 /* The socket has bytes (or an end of file): read what fits, then advance. */
 static void on_readable(struct loop *l, struct client *cl)
 {
+	/* LAB 02.1b: read once, into the free space of the input buffer
+	 * (conn_space()). EAGAIN: nothing to read after all, wait again. End of
+	 * file or an error: close. Bytes: count them in (c.in_len), then advance(). */
 	size_t room;
 	char *p = conn_space(&cl->c, &room);
 	ssize_t n = p ? read(cl->c.fd, p, room) : -1;
@@ -125,11 +136,16 @@ static void on_readable(struct loop *l, struct client *cl)
 	}
 	cl->c.in_len += (size_t)n;
 	advance(l, cl);
+	/* END LAB 02.1b */
 }
 
 /* The deadline of the current step passed. */
 static void on_deadline(struct loop *l, struct client *cl)
 {
+	/* LAB 02.2: READING with part of a request in: 408 (conn_fail()),
+	 * sent as any response is, then close. SENDING: the client stopped reading:
+	 * log what it got (conn_done()), then close. Otherwise (idle, lingering):
+	 * close. */
 	if (cl->state == READING && conn_started(&cl->c)) {
 		conn_fail(&l->srv, &cl->c, S_REQUEST_TIMEOUT);	/* half a request: say 408 */
 		cl->state = SENDING;
@@ -140,6 +156,7 @@ static void on_deadline(struct loop *l, struct client *cl)
 	if (cl->state == SENDING)	/* the client stopped reading: log what it got */
 		conn_done(&l->srv, &cl->c, false);
 	drop(l, cl);
+	/* END LAB 02.2 */
 }
 
 /* SIGINT/SIGTERM: stop accepting, close the idle (conn_quiet: a request that came

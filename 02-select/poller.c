@@ -7,6 +7,7 @@
  * call. poll() takes an array of struct pollfd instead: no limit but memory, and
  * nothing to copy. Both make the kernel look at every descriptor on every call,
  * which is why servers with very many connections use epoll or kqueue instead. */
+#include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,9 @@ struct poller *poller_new(bool use_poll, int max_fds)
 	FD_ZERO(&p->want_wr);
 	FD_ZERO(&p->ready_rd);
 	FD_ZERO(&p->ready_wr);
+	/* LAB 02.3: poll(): the array of struct pollfd, and slot[], where
+	 * each descriptor sits in it: room for max_fds each; no descriptor is in
+	 * the array yet */
 	if (use_poll) {
 		p->fds = malloc((size_t)max_fds * sizeof *p->fds);
 		p->slot = malloc((size_t)max_fds * sizeof *p->slot);
@@ -49,6 +53,7 @@ struct poller *poller_new(bool use_poll, int max_fds)
 		}
 		memset(p->slot, -1, (size_t)max_fds * sizeof *p->slot);
 	}
+	/* END LAB 02.3 */
 	return p;
 }
 
@@ -73,6 +78,8 @@ bool poller_set(struct poller *p, int fd, int events)
 	if (fd < 0 || fd >= p->max_fds || (!p->use_poll && fd >= FD_SETSIZE))
 		return false;
 	if (p->use_poll) {
+		/* LAB 02.3b: poll(): fd's entry, appended to the array if
+		 * it has none yet, now asks for exactly these events */
 		if (p->slot[fd] < 0) {
 			p->slot[fd] = p->nfds++;
 			p->fds[p->slot[fd]].fd = fd;
@@ -81,6 +88,7 @@ bool poller_set(struct poller *p, int fd, int events)
 		pf->events = (short)((events & WANT_READ ? POLLIN : 0) | (events & WANT_WRITE ? POLLOUT : 0));
 		pf->revents = 0;
 		return true;
+		/* END LAB 02.3b */
 	}
 	FD_CLR(fd, &p->want_rd);
 	FD_CLR(fd, &p->want_wr);
@@ -99,6 +107,8 @@ void poller_del(struct poller *p, int fd)
 	if (fd < 0 || fd >= p->max_fds)
 		return;
 	if (p->use_poll) {
+		/* LAB 02.3c: poll(): take fd's entry out of the array,
+		 * which stays without gaps */
 		int i = p->slot[fd];
 		if (i < 0)
 			return;
@@ -106,6 +116,7 @@ void poller_del(struct poller *p, int fd)
 		p->slot[p->fds[i].fd] = i;
 		p->slot[fd] = -1;
 		return;
+		/* END LAB 02.3c */
 	}
 	if (fd >= FD_SETSIZE)
 		return;
@@ -123,7 +134,9 @@ int poller_wait(struct poller *p, int timeout_ms)
 {
 	if (p->use_poll) {
 		/* begin poll-wait */
+		/* LAB 02.3d: poll() the entries of the array */
 		return poll(p->fds, (nfds_t)p->nfds, timeout_ms);
+		/* END LAB 02.3d */
 		/* end poll-wait */
 	}
 	/* begin select-wait */
@@ -146,6 +159,8 @@ int poller_ready(const struct poller *p, int fd)
 	if (fd < 0 || fd >= p->max_fds)
 		return 0;
 	if (p->use_poll) {
+		/* LAB 02.3e: poll(): what revents of fd's entry says, as
+		 * WANT_ bits */
 		int i = p->slot[fd];
 		if (i < 0)
 			return 0;
@@ -153,6 +168,7 @@ int poller_ready(const struct poller *p, int fd)
 		if (r & (POLLERR | POLLHUP | POLLNVAL))
 			return WANT_READ | WANT_WRITE;
 		return (r & POLLIN ? WANT_READ : 0) | (r & POLLOUT ? WANT_WRITE : 0);
+		/* END LAB 02.3e */
 	}
 	if (fd >= FD_SETSIZE)
 		return 0;

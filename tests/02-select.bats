@@ -120,6 +120,38 @@ slow_and_idle() {
   quick_get
 }
 
+# head_on FD: a HEAD request on the connection open on FD, and its answer's header
+# section read (5 s at most): the server has that connection in its poller.
+head_on() {
+  local line status=
+  printf 'HEAD /file.txt HTTP/1.1\r\nHost: t\r\n\r\n' >&"$1"
+  while IFS= read -r -t 5 -u "$1" line && [ "${line%$'\r'}" != "" ]; do
+    echo "< $line"
+    status=${status:-$line}
+  done
+  [[ $status == "HTTP/1.1 200 "* ]] || { echo "no 200 on descriptor $1 (first line: '$status')"; return 1; }
+}
+
+# bats test_tags=stage:02-select,poll
+@test "poll: when a connection closes, the one whose entry takes its place in the array is still served" {
+  own_server -q -t 10 -r "$DOCROOT" --poll
+  # A, then B: B's entry comes after A's in poll()'s array, the last one.
+  exec 7<>"/dev/tcp/127.0.0.1/$PORT"
+  head_on 7
+  exec 8<>"/dev/tcp/127.0.0.1/$PORT"
+  head_on 8
+  # A ends: its entry goes, and B's, the last, moves into its place.
+  printf 'HEAD /file.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&7
+  timeout 5 cat <&7 >/dev/null || { echo "A was not closed after its Connection: close"; false; }
+  exec 7>&-
+  # B asks again: the server must see its request now, not at the -t 10 timeout.
+  printf 'GET /file.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&8
+  timeout 5 cat <&8 >"$RESP" || true
+  split_response
+  expect_status 200
+  expect_body_is "$DOCROOT/file.txt"
+}
+
 # The log lines with status 503, and every log line.
 STATUS_503='" 503 [0-9]+ '
 ANY_STATUS='" [0-9]{3} [0-9]+ '
@@ -162,6 +194,54 @@ ANY_STATUS='" [0-9]{3} [0-9]+ '
   run -0 timeout 60 "$CLIENT" --json --max-conns=1100 --hold=1 --timeout=20 "${URL}file.txt" 3>&-
   echo "$output"
   expect_json "$output" ok 1100
+  expect_json "$output" failed 0
+  if grep -a -q -E "$STATUS_503" "$SERVER_ERR"; then
+    echo "503 in the log:"
+    grep -a -E "$STATUS_503" "$SERVER_ERR" | head -n 5
+    false
+  fi
+  quick_get
+}
+
+# crowded_server ARGS...: a server started with descriptors 16 to 1023 taken (inherited,
+# open on /dev/null), as if a thousand clients held them: its first few connections get
+# the free descriptors below 16, and the next ones land past FD_SETSIZE at once. start_server
+# runs $SERVER directly, so for this call $SERVER is a script that takes the descriptors,
+# then execs the real server (same pid, same stdout and stderr).
+crowded_server() {
+  local wrapper=$BATS_TEST_TMPDIR/crowded
+  printf '#!/usr/bin/env bash\nfor ((fd = 16; fd < 1024; fd++)); do eval "exec $fd</dev/null" || exit 1; done\nexec %q "$@"\n' \
+    "$SERVER" >"$wrapper"
+  chmod +x "$wrapper"
+  SERVER=$wrapper start_server "$@"
+}
+
+# bats test_tags=stage:02-select,fd-setsize,select
+@test "select: with descriptors 16 to 1023 taken, clients past FD_SETSIZE get 503 at once; those below are served" {
+  need_fds 1100
+  crowded_server -t 10 -r "$DOCROOT"
+  # 20 connections held open together: a few fit below 16, the rest get 1024 and up.
+  run -1 timeout 30 "$CLIENT" --json --max-conns=20 --hold=1 --timeout=10 "${URL}file.txt" 3>&-
+  echo "$output"
+  local ok n503
+  ok=$(json_num "$output" ok)
+  n503=$(json_num "$output" 503)
+  echo "ok $ok, 503 $n503"
+  [ "$ok" -ge 1 ] || { echo "no client served: those on descriptors below 16 should be"; false; }
+  [ "$n503" -ge 1 ] || { echo "no 503: a client select() cannot watch must be told so"; false; }
+  [ $((ok + n503)) -eq 20 ] || { echo "ok + 503 = $((ok + n503)), expected 20 (other failures?)"; false; }
+  wait_for_grep "$SERVER_ERR" "$STATUS_503"
+  # The held connections have closed: the descriptors below 16 are free again.
+  quick_get
+}
+
+# bats test_tags=stage:02-select,fd-setsize,poll
+@test "poll: with descriptors 16 to 1023 taken, clients past FD_SETSIZE are served as well" {
+  need_fds 1100
+  crowded_server -t 10 -r "$DOCROOT" --poll
+  run -0 timeout 30 "$CLIENT" --json --max-conns=20 --hold=1 --timeout=10 "${URL}file.txt" 3>&-
+  echo "$output"
+  expect_json "$output" ok 20
   expect_json "$output" failed 0
   if grep -a -q -E "$STATUS_503" "$SERVER_ERR"; then
     echo "503 in the log:"
