@@ -136,10 +136,11 @@ test: all $(OBJ)/unit-tests
 	BIN=$(OUT) UNIT=$(OBJ)/unit-tests STAGES="$(STAGES)" tests/run
 
 # The whole suite again, against programs built with AddressSanitizer and UBSan.
-# -DNO_SENDFILE -DNO_OPENAT2: this build also exercises the portable fallbacks of the two
-# Linux-only calls (read()/write() for sendfile(), realpath() for openat2()).
+# -DNO_SENDFILE -DNO_OPENAT2 -DNO_EPOLL: this build also exercises the portable fallbacks of
+# the Linux-only calls (read()/write() for sendfile(), realpath() for openat2(), and
+# 02-select without epoll, whose --epoll then says it is not there).
 SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
-	   -DNO_SENDFILE -DNO_OPENAT2
+	   -DNO_SENDFILE -DNO_OPENAT2 -DNO_EPOLL
 sanitize:
 	$(MAKE) OUT=build/san OBJ=build/san/obj CFLAGS="$(SANFLAGS)" LDFLAGS="$(SANFLAGS)" \
 		FORK_LDFLAGS= test
@@ -188,9 +189,18 @@ fuzz:
 	tests/fuzz/run $(FUZZ_TIME)
 -include $(shell find $(FUZZ_OBJ) -name '*.d' 2>/dev/null)
 
+# The benchmark (tests/bench; its header says what it measures and how): a table per
+# scenario in build/bench/results.txt, the raw numbers in results.tsv, and the charts and
+# the table of every scenario in build/bench/report.html (tests/bench-report), whose path
+# it prints last. Then 05-watch's own figures (tests/bench-watch). QUICK=1: the short run
+# for a lab session, about 2 minutes: one round of 1 s, the scenarios of the charts, our
+# stages and nginx, and no bench-watch (tests/bench, QUICK MODE).
+QUICK ?=
 bench: all
-	BIN=$(OUT) STAGES="$(STAGES)" tests/bench
-	$(if $(filter 05-watch,$(STAGES)),BIN=$(OUT) tests/bench-watch)
+	BIN=$(OUT) STAGES="$(STAGES)" BENCH_QUICK=$(or $(QUICK),0) tests/bench
+	$(if $(filter-out 0,$(QUICK)),,$(if $(filter 05-watch,$(STAGES)),BIN=$(OUT) tests/bench-watch))
+	@html=$${BENCH_HTML:-$$(dirname $${BENCH_OUT:-build/bench/results.tsv})/report.html}; \
+	 if [ -f "$$html" ]; then echo "report: $$html"; fi
 
 # The course kit (lab/): a student's starter tree for lab LAB, with the holes of that lab
 # cut out of the reference (build/lab/NN-stage/ and a tarball), and the grader: one line

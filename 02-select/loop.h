@@ -28,6 +28,7 @@ struct loop {
 	int max_fd;			/* the highest descriptor with a client, or -1 */
 	int max_open;			/* the most connections at once (sock_max_clients) */
 	bool warned;			/* the FD_SETSIZE explanation was printed */
+	long long next_sweep;		/* when to look at every deadline again (sweep()) */
 	long long resume_at;		/* accepting paused (EMFILE) until then; 0: not paused */
 	long long stop_by;		/* stopping: in-flight responses end by then; 0: running */
 };

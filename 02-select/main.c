@@ -1,8 +1,8 @@
 /* 02-select: one process, one thread, every connection at once.
  *
  * Nothing here ever blocks on one client. Every socket is non-blocking; one call,
- * select() or poll(), waits for whichever socket is ready first; and each connection
- * remembers where it is in its life, so the loop can leave it and come back:
+ * select(), poll() or epoll_wait(), waits for whichever socket is ready first; and each
+ * connection remembers where it is in its life, so the loop can leave it and come back:
  *
  *     READING --a whole request--> SENDING --all sent, keep-alive--> READING
  *        |                            |
@@ -28,13 +28,25 @@
 #include "server.h"
 #include "sock.h"
 
-static int use_poll;	/* --poll */
+static int use_poll, use_epoll;	/* --poll, --epoll */
 
 static const struct stage_option options[] = {
 	{ .name = "poll", .value = &use_poll, .flag = true,
 	  .usage = "      --poll          use poll() instead of select() (no FD_SETSIZE limit)\n" },
+#ifdef POLLER_HAS_EPOLL
+	{ .name = "epoll", .value = &use_epoll, .flag = true,
+	  .usage = "      --epoll         use epoll (Linux): a wait costs what is ready, not what is watched\n" },
+#else
+	{ .name = "epoll", .value = &use_epoll, .flag = true,
+	  .usage = "      --epoll         not in this build (epoll is Linux only)\n" },
+#endif
 	{ 0 }
 };
+
+/* Deadlines are checked by a sweep over every connection, once every SWEEP_MS: one is
+ * met up to that late. Checking them all on every turn of the loop would cost in
+ * proportion to the connections open, the cost that epoll takes out of the wait. */
+enum { SWEEP_MS = 100 };
 
 /* Close a connection and forget it. A paused accept may go on: a descriptor is free. */
 void drop(struct loop *l, struct client *cl)
@@ -174,75 +186,90 @@ static void begin_stop(struct loop *l)
 	}
 }
 
-/* How long the loop may sleep: until the nearest deadline, at most a second. */
+/* How long the loop may sleep: until the next sweep (at most a second with no one to
+ * sweep), or until accepting resumes. */
 static int next_wait(struct loop *l)
 {
-	long long now = conn_clock_ms(), next = now + 1000;
+	long long now = conn_clock_ms(), next = l->open > 0 ? l->next_sweep : now + 1000;
 
 	if (l->resume_at && l->resume_at < next)
 		next = l->resume_at;
-	for (int fd = 0; fd <= l->max_fd; fd++)
-		if (l->clients[fd] && l->clients[fd]->deadline < next)
-			next = l->clients[fd]->deadline;
 	return next > now ? (int)(next - now) : 0;
 }
 
-/* Serve every ready connection and every one whose deadline passed. */
-static void serve_ready(struct loop *l, int max_fd)
+/* Serve one connection: what it is ready for (0 when a sweep asks), or its deadline. */
+static void serve(struct loop *l, struct client *cl, int ready, long long now)
 {
-	long long now = conn_clock_ms();
-
-	for (int fd = 0; fd <= max_fd && fd <= l->max_fd; fd++) {
-		struct client *cl = l->clients[fd];
-		if (!cl)
-			continue;
-		int ready = poller_ready(l->poller, fd);
-		if (l->stop_by && now >= l->stop_by) {
-			on_deadline(l, cl);	/* stopping, and its time is up */
-		} else if (cl->state == SENDING && (ready & WANT_WRITE)) {
-			cl->deadline = now + l->srv.timeout * 1000LL;	/* it reads: more time */
-			advance(l, cl);
-		} else if (now >= cl->deadline) {
-			on_deadline(l, cl);	/* checked before reading: a trickle cannot dodge it */
-		} else if (cl->state == READING && (ready & WANT_READ)) {
-			on_readable(l, cl);
-		} else if (cl->state == LINGERING && (ready & WANT_READ)) {
-			on_lingering(l, cl);
-		}
+	if (l->stop_by && now >= l->stop_by) {
+		on_deadline(l, cl);	/* stopping, and its time is up */
+	} else if (cl->state == SENDING && (ready & WANT_WRITE)) {
+		cl->deadline = now + l->srv.timeout * 1000LL;	/* it reads: more time */
+		advance(l, cl);
+	} else if (now >= cl->deadline) {
+		on_deadline(l, cl);	/* checked before reading: a trickle cannot dodge it */
+	} else if (cl->state == READING && (ready & WANT_READ)) {
+		on_readable(l, cl);
+	} else if (cl->state == LINGERING && (ready & WANT_READ)) {
+		on_lingering(l, cl);
 	}
+}
+
+/* Every connection whose deadline passed, ready or not. */
+static void sweep(struct loop *l, long long now)
+{
+	for (int fd = 0; fd <= l->max_fd; fd++)
+		if (l->clients[fd])
+			serve(l, l->clients[fd], 0, now);
+	l->next_sweep = now + SWEEP_MS;
 }
 
 int main(int argc, char **argv)
 {
 	struct loop l = { .srv = { .stage = "02-select" }, .max_fd = -1 };
 
-	server_start(&l.srv, argc, argv, options, NULL);
-	/* A table entry for every descriptor; at most half of those free as clients, since
-	 * each may hold its file open too: the rest wait in the kernel's listen queue. */
+	server_setup(&l.srv, argc, argv, options, NULL);
+	if (use_poll && use_epoll)
+		die(2, "--poll and --epoll: give one of the two");
+#ifndef POLLER_HAS_EPOLL
+	if (use_epoll)
+		die(2, "--epoll: not in this build (epoll is Linux only): use --poll");
+#endif
+	/* A table entry for every descriptor; at most half of those still free once the
+	 * poller and the listener have theirs as clients, since each may hold its file
+	 * open too: the rest wait in the kernel's listen queue. */
 	l.size = sock_fd_limit();
-	l.max_open = sock_max_clients(l.size);
 	l.clients = calloc((size_t)l.size, sizeof *l.clients);
-	l.poller = poller_new(use_poll, l.size);
-	if (!l.clients || !l.poller)
-		die(1, "out of memory for %d connections", l.size);
+	if (!l.clients || !(l.poller = poller_new(use_epoll ? USE_EPOLL : use_poll ? USE_POLL : USE_SELECT, l.size)))
+		die(1, "cannot watch %d descriptors:", l.size);
+	sock_listen(&l.srv);
+	l.max_open = sock_max_clients(l.size);
 	fcntl(l.srv.listen_fd, F_SETFL, O_NONBLOCK);
 	poller_set(l.poller, l.srv.listen_fd, WANT_READ);
 	poller_set(l.poller, sock_stop_fd(), WANT_READ);
 
 	/* begin event-loop */
 	while (!l.stop_by || l.open > 0) {
-		int max_fd = l.max_fd;	/* those accepted below wait for the next turn */
 		if (poller_wait(l.poller, next_wait(&l)) < 0 && errno != EINTR)
 			die(1, "%s:", poller_name(l.poller));
 		if (sock_stopping() && !l.stop_by)
 			begin_stop(&l);
-		if (l.resume_at && conn_clock_ms() >= l.resume_at) {
+		long long now = conn_clock_ms();
+		bool incoming = false;
+		int fd, ready;
+		while ((fd = poller_next(l.poller, &ready)) >= 0) {
+			if (fd == l.srv.listen_fd)
+				incoming = true;
+			else if (l.clients[fd])	/* not the stop pipe, nor one closed this turn */
+				serve(&l, l.clients[fd], ready, now);
+		}
+		if (now >= l.next_sweep)
+			sweep(&l, now);
+		if (l.resume_at && now >= l.resume_at) {
 			l.resume_at = 0;	/* try accepting again after EMFILE */
 			poller_set(l.poller, l.srv.listen_fd, WANT_READ);
+		} else if (incoming && !l.stop_by && !l.resume_at) {
+			accept_all(&l);	/* after serving: no descriptor is reused mid-turn */
 		}
-		if (!l.stop_by && !l.resume_at && (poller_ready(l.poller, l.srv.listen_fd) & WANT_READ))
-			accept_all(&l);
-		serve_ready(&l, max_fd);
 	}
 	/* end event-loop */
 	poller_free(l.poller);

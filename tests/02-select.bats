@@ -1,9 +1,10 @@
 #!/usr/bin/env bats
-# 02-select: one process, one thread, an event loop over non-blocking sockets, with two
-# backends (select() by default, poll() with --poll). The lessons these tests pin down:
-# slow, idle and hostile clients cost the others nothing; a thousand connections are
-# served at once; select() cannot watch a descriptor >= FD_SETSIZE, so the server
-# answers 503 there (poll() has no such limit); running out of descriptors neither
+# 02-select: one process, one thread, an event loop over non-blocking sockets, with three
+# backends (select() by default, poll() with --poll, epoll with --epoll where the build
+# has it). The lessons these tests pin down: slow, idle and hostile clients cost the
+# others nothing; a thousand connections are served at once; select() cannot watch a
+# descriptor >= FD_SETSIZE, so the server answers 503 there (poll() and epoll have no
+# such limit); running out of descriptors neither
 # spins nor kills the server; SIGTERM lets a download finish (within -t); one pid
 # serves everyone.
 #
@@ -104,10 +105,35 @@ slow_and_idle() {
 
 # ---------------------------------------------------------------- many connections
 
-# bats test_tags=stage:02-select,many,poll
-@test "poll: 1000 connections open at once, 2 requests each, all answered" {
+# need_epoll: skips the test when this build of the server has no epoll (built with
+# -DNO_EPOLL, as the sanitizer build is, or not on Linux): its --help says so.
+need_epoll() {
+  if "$SERVER" --help | grep -q -e '--epoll .*not in this build'; then
+    skip "this build has no epoll"
+  fi
+}
+
+# bats test_tags=stage:02-select
+@test "--epoll in a build without epoll: exit 2, nothing on stdout, one line that says so" {
+  "$SERVER" --help | grep -q -e '--epoll .*not in this build' || skip "this build has epoll"
+  run -2 --separate-stderr "$SERVER" --epoll -p 0 -r "$DOCROOT"
+  [ -z "$output" ] || { echo "stdout: $output"; false; }
+  [ "${#stderr_lines[@]}" -eq 1 ] || { echo "stderr: $stderr"; false; }
+  [[ $stderr == *"--epoll: not in this build"*"use --poll"* ]] || { echo "stderr: $stderr"; false; }
+}
+
+# bats test_tags=stage:02-select
+@test "--poll and --epoll together: exit 2, one line" {
+  run -2 --separate-stderr "$SERVER" --poll --epoll -p 0 -r "$DOCROOT"
+  [ -z "$output" ] || { echo "stdout: $output"; false; }
+  [ "${#stderr_lines[@]}" -eq 1 ] || { echo "stderr: $stderr"; false; }
+  [[ $stderr == *"--poll and --epoll"* ]] || { echo "stderr: $stderr"; false; }
+}
+
+# thousand_connections BACKEND: 1000 connections open at once, 2 requests each.
+thousand_connections() {
   need_fds 1100
-  own_server -q -t 10 -r "$DOCROOT" --poll
+  own_server -q -t 10 -r "$DOCROOT" "$1"
   # 2 processes x 500 connections; --hold keeps all 1000 open together until the end.
   run -0 timeout 60 "$CLIENT" --json --max-clients=2 --max-conns=500 --requests=2 --hold=1 \
     --timeout=20 "${URL}file.txt" 3>&-
@@ -118,6 +144,17 @@ slow_and_idle() {
   expect_json "$output" connections 1000
   expect_json "$output" bytes $((2000 * 1024))
   quick_get
+}
+
+# bats test_tags=stage:02-select,many,poll
+@test "poll: 1000 connections open at once, 2 requests each, all answered" {
+  thousand_connections --poll
+}
+
+# bats test_tags=stage:02-select,many,epoll
+@test "epoll: 1000 connections open at once, 2 requests each, all answered" {
+  need_epoll
+  thousand_connections --epoll
 }
 
 # head_on FD: a HEAD request on the connection open on FD, and its answer's header
@@ -187,10 +224,10 @@ ANY_STATUS='" [0-9]{3} [0-9]+ '
   quick_get
 }
 
-# bats test_tags=stage:02-select,fd-setsize,poll
-@test "poll: the same 1100 connections are all served, no 503" {
+# past_fd_setsize BACKEND: the same 1100 connections are all served, no 503.
+past_fd_setsize() {
   need_fds 1200
-  own_server -t 30 -r "$DOCROOT" --poll
+  own_server -t 30 -r "$DOCROOT" "$1"
   run -0 timeout 60 "$CLIENT" --json --max-conns=1100 --hold=1 --timeout=20 "${URL}file.txt" 3>&-
   echo "$output"
   expect_json "$output" ok 1100
@@ -201,6 +238,17 @@ ANY_STATUS='" [0-9]{3} [0-9]+ '
     false
   fi
   quick_get
+}
+
+# bats test_tags=stage:02-select,fd-setsize,poll
+@test "poll: the same 1100 connections are all served, no 503" {
+  past_fd_setsize --poll
+}
+
+# bats test_tags=stage:02-select,fd-setsize,epoll
+@test "epoll: the same 1100 connections are all served, no 503" {
+  need_epoll
+  past_fd_setsize --epoll
 }
 
 # crowded_server ARGS...: a server started with descriptors 16 to 1023 taken (inherited,
@@ -235,10 +283,10 @@ crowded_server() {
   quick_get
 }
 
-# bats test_tags=stage:02-select,fd-setsize,poll
-@test "poll: with descriptors 16 to 1023 taken, clients past FD_SETSIZE are served as well" {
+# crowded_served BACKEND: with descriptors 16 to 1023 taken, all 20 clients served.
+crowded_served() {
   need_fds 1100
-  crowded_server -t 10 -r "$DOCROOT" --poll
+  crowded_server -t 10 -r "$DOCROOT" "$1"
   run -0 timeout 30 "$CLIENT" --json --max-conns=20 --hold=1 --timeout=10 "${URL}file.txt" 3>&-
   echo "$output"
   expect_json "$output" ok 20
@@ -249,6 +297,17 @@ crowded_server() {
     false
   fi
   quick_get
+}
+
+# bats test_tags=stage:02-select,fd-setsize,poll
+@test "poll: with descriptors 16 to 1023 taken, clients past FD_SETSIZE are served as well" {
+  crowded_served --poll
+}
+
+# bats test_tags=stage:02-select,fd-setsize,epoll
+@test "epoll: with descriptors 16 to 1023 taken, clients past FD_SETSIZE are served as well" {
+  need_epoll
+  crowded_served --epoll
 }
 
 # ---------------------------------------------------------------- out of descriptors
