@@ -158,9 +158,11 @@ static void stop_children(struct server *srv)
 	struct timespec nap = { 0, 20 * 1000 * 1000 };
 	sigset_t old;
 
+	hold_signals(1, &old);	/* no slot is cleared, and no pid reused, while we read them */
 	for (int i = 0; i < max_children; i++)
 		if (pids[i])
 			kill(pids[i], SIGTERM);
+	hold_signals(0, &old);
 	while (live > 0 && conn_clock_ms() < deadline)
 		nanosleep(&nap, NULL);	/* SIGCHLD cuts each nap short */
 	hold_signals(1, &old);
