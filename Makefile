@@ -61,7 +61,7 @@ $(OUT)/02-select/server: $(patsubst %.c,$(OBJ)/%.o,$(wildcard 02-select/*.c)) $(
 # other page the child uses for the first time (the C library's code and data, the
 # dynamic linker's tables) costs the child a page fault. Measured with a new connection
 # per request: 29 page faults per child instead of 37, and 10-20% more requests per
-# second where faults are dear (docs/03-fork.md, 5.3). The sanitizer and valgrind
+# second where faults are dear (docs/notes/03-fork.md, §9). The sanitizer and valgrind
 # builds link dynamically (they must), and so does macOS, which cannot link statically.
 FORK_LDFLAGS ?= $(if $(filter Darwin,$(shell uname -s)),,-static)
 $(OUT)/03-fork/server: $(OBJ)/03-fork/main.o $(COMMON)

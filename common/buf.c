@@ -69,7 +69,7 @@ void buf_puts(struct buf *b, const char *s)
 
 /* Append the strings that follow, up to a NULL. With num_text(), what a response head
  * is built with: printf() is a large piece of the C library, and each of its pages a
- * child of 03-fork touches first costs that child a page fault (docs/03-fork.md, 5.3). */
+ * child of 03-fork touches first costs that child a page fault (docs/notes/03-fork.md, §9). */
 void buf_cat(struct buf *b, ...)
 {
 	va_list ap;

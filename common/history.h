@@ -19,7 +19,7 @@
  * shared mapping, so each child of 03 faults on every page of the ring the first time
  * it writes there, and a keep-alive child that serves many requests writes to all of
  * them. 4096 slots made that 256 faults per child, 16,000 for 64 children; on the
- * course's VM they took the first second of a 100-connection run (handout 03, 5.3).
+ * course's VM they took the first second of a 100-connection run (docs/notes/03-fork.md, §9).
  * The page shows at most 100 rows, so 256 records is still more than a page. */
 enum { HISTORY_SLOTS = 256, HISTORY_PAGE_ROWS = 100 };
 

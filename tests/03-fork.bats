@@ -213,6 +213,20 @@ after_load() {
   exec 7>&-
 }
 
+# bats test_tags=stage:03-fork
+@test "after the fork a child ends with its connection: none runs on once its client is gone" {
+  own_server -q -t 5 -r "$DOCROOT"
+  local i
+  for i in 1 2 3; do
+    run -0 curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "${URL}file.txt"
+    [ "$output" = 200 ] || { echo "request $i: $output"; false; }
+  done
+  # Reaped or not (reaping is another duty), no child may still run: one that returned
+  # from serving, instead of calling _exit(), would now be a second parent.
+  wait_until 5 live_at_most "$SERVER_PID" 0 ||
+    { show_family "$SERVER_PID"; echo "a child still runs after its connection closed"; false; }
+}
+
 # bats test_tags=stage:03-fork,signals
 @test "after the fork the child blocks no signal the parent did not, and has no SIGCHLD handler" {
   own_server -q -t 5 -r "$DOCROOT"
