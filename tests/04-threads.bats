@@ -565,11 +565,33 @@ history_from_other_threads() {
 
 # ---------------------------------------------------------------- options
 
+# bats test_tags=stage:04-threads
+@test "--stack-size 32, the smallest accepted, serves every page of www/, /_/info and /_/history" {
+  # Sanitized builds have bigger frames (their default stack is 1 MiB): not for them.
+  if nm -D "$SERVER" 2>/dev/null | grep -q -E '__(asan|tsan)_init'; then
+    skip "a sanitized build needs a bigger stack"
+  fi
+  own_server -q -r "$ROOT/www" --stack-size 32
+  local path code
+  # Every file of www/, percent-encoded (some names have spaces and accents), and the
+  # built-in pages.
+  while IFS= read -r path; do
+    code=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' "$URL$path") || code=none
+    [ "$code" = 200 ] || { echo "/$path: $code"; false; }
+  done < <(cd "$ROOT/www" && python3 -c '
+import os, sys, urllib.parse
+for d, _, files in os.walk("."):
+    for f in files:
+        print(urllib.parse.quote(os.path.join(d, f)[2:]))
+print("_/info\n_/info.json\n_/history\n")')
+  kill -0 "$SERVER_PID" || { echo "the server died"; false; }
+}
+
 # bats test_tags=stage:04-threads,errors
 @test "bad thread options (--max-threads 0, --pool abc, --stack-size 1, ...) exit 2 with one line naming the option" {
   local args name value
   for args in '--max-threads 0' '--max-threads abc' '--pool abc' '--pool -1' '--pool 4097' \
-    '--stack-size 1' '--stack-size=1'; do
+    '--stack-size 1' '--stack-size=1' '--stack-size 16' '--stack-size 31'; do
     name=${args%%[ =]*} value=${args##*[ =]}
     # shellcheck disable=SC2086 # an option and its value
     run --separate-stderr timeout 5 "$SERVER" -p 0 $args
