@@ -9,7 +9,8 @@
 #   make valgrind   every stage under valgrind's memcheck, through a load (tests/valgrind)
 #   make fuzz       the libFuzzer harnesses (clang), FUZZ_TIME seconds each (default 60)
 #   make bench      the client and wrk against the stages and the peers installed, and
-#                   05-watch's change-to-event latency and polling cost (tests/bench-watch)
+#                   05-watch's change-to-event latency and polling cost (tests/bench-watch);
+#                   the charts in build/bench/report.html. QUICK=1: about 2 minutes
 #   make lab LAB=NN   a student's starter tree for lab NN (build/lab/), and its tarball
 #   make grade LAB=NN grade lab NN: a line per task, then "Score: N/100"
 #   make clean      remove every build output
