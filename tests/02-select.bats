@@ -181,12 +181,17 @@ head_on() {
   printf 'HEAD /file.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&7
   timeout 5 cat <&7 >/dev/null || { echo "A was not closed after its Connection: close"; false; }
   exec 7>&-
-  # B asks again: the server must see its request now, not at the -t 10 timeout.
-  printf 'GET /file.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' >&8
+  # B asks again, for 32 MiB: the server must see its request now, not at the -t 10
+  # timeout, and, the socket full, wait for it to be writable: both go through B's
+  # entry at its new place (slot[] must say where it went).
+  truncate -s 32M "$DOCROOT/big-$BATS_TEST_NUMBER.bin"
+  printf 'GET /big-%s.bin HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n' "$BATS_TEST_NUMBER" >&8
   timeout 5 cat <&8 >"$RESP" || true
+  rm -f "$DOCROOT/big-$BATS_TEST_NUMBER.bin"
   split_response
   expect_status 200
-  expect_body_is "$DOCROOT/file.txt"
+  [ "$(wc -c <"$BODY")" -eq $((32 << 20)) ] ||
+    { echo "B got $(wc -c <"$BODY") bytes of 32 MiB: its entry stopped being watched"; false; }
 }
 
 # The log lines with status 503, and every log line.

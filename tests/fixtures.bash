@@ -250,12 +250,16 @@ still_serving() {
   timed_get || { echo "afterwards GET /file.txt did not answer 200"; return 1; }
 }
 
+# wait_for_grep FILE ERE [SECS]: until a line of FILE matches ERE (SECS, default 5, at
+# most); else says what FILE holds, then, last (what lab/grade quotes), what was missing.
 wait_for_grep() {
   local file=$1 ere=$2 secs=${3:-5}
   timeout "$secs" bash -c '
     until grep -a -q -E -e "$2" "$1" 2>/dev/null; do sleep 0.05; done' wait "$file" "$ere" ||
-    { echo "no line matching /$ere/ in $file within ${secs}s:"; cat "$file" 2>/dev/null; return 1; }
+    { echo "$file holds:"; cat "$file" 2>/dev/null
+      echo "no line matching /$ere/ in $file within ${secs}s (what it holds is above)"; return 1; }
 }
+
 
 # Offset of the first occurrence of TEXT in the body (-1 when absent).
 offset_in_body() {
