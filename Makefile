@@ -199,9 +199,8 @@ fuzz:
 QUICK ?=
 bench: all
 	BIN=$(OUT) STAGES="$(STAGES)" BENCH_QUICK=$(or $(QUICK),0) tests/bench
-	$(if $(filter-out 0,$(QUICK)),,$(if $(filter 05-watch,$(STAGES)),BIN=$(OUT) tests/bench-watch))
-	@html=$${BENCH_HTML:-$$(dirname $${BENCH_OUT:-build/bench/results.tsv})/report.html}; \
-	 if [ -f "$$html" ]; then echo "report: $$html"; fi
+	$(if $(filter-out 0,$(QUICK)),,$(if $(filter 05-watch,$(STAGES)),BIN=$(OUT) tests/bench-watch \
+		&& echo "report: $${BENCH_HTML:-$$(dirname $${BENCH_OUT:-build/bench/results.tsv})/report.html}"))
 
 # The course kit (lab/): a student's starter tree for lab LAB, with the holes of that lab
 # cut out of the reference (build/lab/NN-stage/ and a tarball), and the grader: one line
