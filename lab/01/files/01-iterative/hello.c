@@ -43,7 +43,7 @@ void hello_world(struct server *srv)
 		/* accept() sleeps until a client connects, or until a signal comes (no
 		 * SA_RESTART: it fails with EINTR, and the loop sees the stop). A signal
 		 * that comes just before accept() is seen only after the next client:
-		 * sock_accept() does better (the handout, 3.7). */
+		 * sock_accept() does better (docs/notes/01-iterative.md, the self-pipe trick). */
 		int fd = accept(srv->listen_fd, NULL, NULL);
 		if (fd < 0)
 			continue;
