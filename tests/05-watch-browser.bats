@@ -14,20 +14,6 @@ bats_require_minimum_version 1.5.0
 
 load helpers
 
-BROWSER_DIR=$ROOT/tests/browser
-
-# What the browser test lacks, as an install hint; nothing when all is there.
-browser_missing() {
-  if [ ! -x /usr/bin/chromium ]; then
-    echo "chromium is not installed: apt-get install chromium; or run tests/browser/setup"
-  elif ! command -v node >/dev/null 2>&1; then
-    echo "node is not installed: apt-get install nodejs npm; or run tests/browser/setup"
-  elif [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
-    echo "playwright-core needs node 20 or newer, this is node $(node --version)"
-  elif [ ! -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ]; then
-    echo "playwright-core is not installed: (cd tests/browser && npm ci); or run tests/browser/setup"
-  fi
-}
 
 setup() {
   local missing

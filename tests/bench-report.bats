@@ -23,24 +23,10 @@ load helpers
 
 REPORT=$ROOT/tests/bench-report
 FIXTURE=$ROOT/tests/bench-report.tsv
-BROWSER_DIR=$ROOT/tests/browser
 
 setup() {
   command -v python3 >/dev/null 2>&1 || skip "python3 is not installed: apt-get install python3"
   HTML=$BATS_TEST_TMPDIR/report.html
-}
-
-# What the browser test lacks, as an install hint; nothing when all is there.
-browser_missing() {
-  if [ ! -x /usr/bin/chromium ]; then
-    echo "chromium is not installed: apt-get install chromium; or run tests/browser/setup"
-  elif ! command -v node >/dev/null 2>&1; then
-    echo "node is not installed: apt-get install nodejs npm; or run tests/browser/setup"
-  elif [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
-    echo "playwright-core needs node 20 or newer, this is node $(node --version)"
-  elif [ ! -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ]; then
-    echo "playwright-core is not installed: (cd tests/browser && npm ci); or run tests/browser/setup"
-  fi
 }
 
 # The fixture's report, for the tests that only read it.

@@ -75,3 +75,19 @@ raw() {
 status_of() {
   printf '%s\n' "$1" | head -n 1 | cut -d' ' -f2
 }
+
+# The browser tests (tests/browser/*.mjs: Debian's chromium driven by playwright-core).
+BROWSER_DIR=$ROOT/tests/browser
+
+# browser_missing: what the browser tests lack, as an install hint; nothing when all is there.
+browser_missing() {
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "chromium is not installed: apt-get install chromium; or run tests/browser/setup"
+  elif ! command -v node >/dev/null 2>&1; then
+    echo "node is not installed: apt-get install nodejs npm; or run tests/browser/setup"
+  elif [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+    echo "playwright-core needs node 20 or newer, this is node $(node --version)"
+  elif [ ! -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ]; then
+    echo "playwright-core is not installed: (cd tests/browser && npm ci); or run tests/browser/setup"
+  fi
+}

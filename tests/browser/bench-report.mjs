@@ -30,6 +30,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { loadChromium, startWatchdog } from './common.mjs';
 
 const TOTAL_MS = 30000;		// the whole run, browser start and close included
 const LAUNCH_MS = 15000;	// starting chromium (slow on a busy machine the first time)
@@ -59,18 +60,8 @@ try {
 }
 const pageUrl = pathToFileURL(path.resolve(report)).href;
 
-const watchdog = setTimeout(() => {
-  console.log(`bench-report: FAIL: not done after ${TOTAL_MS / 1000} s; giving up`);
-  process.exit(1);
-}, TOTAL_MS);
-
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (err) {
-  console.error(`bench-report: cannot load playwright-core (${err.message}); run tests/browser/setup`);
-  process.exit(2);
-}
+const watchdog = startWatchdog('bench-report', TOTAL_MS);
+const chromium = await loadChromium('bench-report');
 
 let browser;
 const foreign = [];	// anything the page asked for but itself

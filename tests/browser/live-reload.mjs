@@ -27,6 +27,7 @@
 import { writeFileSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { loadChromium, startWatchdog } from './common.mjs';
 
 const TOTAL_MS = 30000;		// the whole run, browser start and close included
 const LAUNCH_MS = 15000;	// starting chromium (slow on a busy machine the first time)
@@ -55,18 +56,8 @@ const styleFile = path.join(docroot, 'style.css');
 
 // The last resort: whatever hangs, the run ends. Playwright kills the browser it
 // started when node exits.
-const watchdog = setTimeout(() => {
-  console.log(`live-reload: FAIL: not done after ${TOTAL_MS / 1000} s; giving up`);
-  process.exit(1);
-}, TOTAL_MS);
-
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (err) {
-  console.error(`live-reload: cannot load playwright-core (${err.message}); run tests/browser/setup`);
-  process.exit(2);
-}
+const watchdog = startWatchdog('live-reload', TOTAL_MS);
+const chromium = await loadChromium('live-reload');
 
 let browser;
 let page;

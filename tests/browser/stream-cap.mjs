@@ -10,6 +10,7 @@
 // while later; then end our stream: the live script, trying again by itself, must
 // connect within a few seconds. Exit 0 when all held, 1 when a check failed, 2 on a
 // usage or setup error. Every wait is bounded; the run ends within about 30 s.
+import { loadChromium, startWatchdog } from './common.mjs';
 
 const TOTAL_MS = 30000;
 const LAUNCH_MS = 15000;
@@ -27,18 +28,8 @@ if (!url || !/^http:\/\/127\.0\.0\.1:\d+\/$/.test(url)) {
   console.error('usage: node stream-cap.mjs http://127.0.0.1:PORT/');
   process.exit(2);
 }
-const watchdog = setTimeout(() => {
-  console.log(`stream-cap: FAIL: not done after ${TOTAL_MS / 1000} s; giving up`);
-  process.exit(1);
-}, TOTAL_MS);
-
-let chromium;
-try {
-  ({ chromium } = await import('playwright-core'));
-} catch (err) {
-  console.error(`stream-cap: cannot load playwright-core (${err.message}); run tests/browser/setup`);
-  process.exit(2);
-}
+const watchdog = startWatchdog('stream-cap', TOTAL_MS);
+const chromium = await loadChromium('stream-cap');
 
 let browser;
 const ours = new AbortController();
